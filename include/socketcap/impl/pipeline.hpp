@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#ifndef SOCKETCAP_IMPL_PIPELINE_HPP
+#define SOCKETCAP_IMPL_PIPELINE_HPP
+
+#include <algorithm>
+#include <cstring>
+
+namespace socketcap {
+
+template <codec Codec>
+pipeline<Codec>::pipeline(Codec codec, pipeline_options opts)
+    : opts_(opts),
+      codec_(std::move(codec)),
+      framer_(codec_.make_framer(opts.max_frame_bytes)),
+      // An overlong frame is detected once it exceeds max_frame_bytes (+1 for a CR), so the
+      // buffer never needs more than that plus one read.
+      buffer_(opts.max_frame_bytes + 1 + opts.read_size) {}
+
+template <codec Codec>
+void pipeline<Codec>::commit(std::size_t n, document_envelope& env, output_buffer& out) {
+    buffer_.commit(n);
+    stats_.bytes += n;
+    drain(false, env, out);
+}
+
+template <codec Codec>
+void pipeline<Codec>::finish(document_envelope& env, output_buffer& out) {
+    drain(true, env, out);
+    buffer_.clear();
+}
+
+template <codec Codec>
+void pipeline<Codec>::reset() noexcept {
+    buffer_.clear();
+    framer_.reset();
+    codec_.reset();
+}
+
+template <codec Codec>
+void pipeline<Codec>::feed(std::string_view bytes, document_envelope& env, output_buffer& out) {
+    while (!bytes.empty()) {
+        auto area = prepare();
+        std::size_t n = std::min(area.size(), bytes.size());
+        std::memcpy(area.data(), bytes.data(), n);
+        bytes.remove_prefix(n);
+        commit(n, env, out);
+    }
+}
+
+template <codec Codec>
+void pipeline<Codec>::drain(bool eof, document_envelope& env, output_buffer& out) {
+    for (;;) {
+        frame f = framer_.next(buffer_.data(), eof);
+        switch (f.kind) {
+        case frame_kind::need_more:
+            return;
+        case frame_kind::skipped:
+            stats_.skipped_bytes += f.consumed;
+            break;
+        case frame_kind::oversized:
+            ++stats_.oversized_frames;
+            stats_.skipped_bytes += f.consumed - f.payload.size();
+            [[fallthrough]];
+        case frame_kind::partial:
+        case frame_kind::complete: {
+            // Every payload lies inside the buffer's data, which has padding after it.
+            f.padding = static_cast<std::size_t>(buffer_.data().end() - f.payload.end()) + receive_buffer::padding;
+            std::size_t mark = out.size();
+            env.open(out);
+            encode_result r = codec_.encode(f, out);
+            if (r == encode_result::skipped) {
+                out.resize(mark);
+                ++stats_.blank_frames;
+            } else {
+                bool partial = f.kind == frame_kind::partial;
+                env.close(out, partial);
+                ++stats_.documents;
+                stats_.error_documents += r == encode_result::error_document;
+                stats_.partial_frames += partial;
+            }
+            break;
+        }
+        }
+        buffer_.consume(f.consumed);
+    }
+}
+
+} // namespace socketcap
+
+#endif

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#ifndef SOCKETCAP_IMPL_SESSION_HPP
+#define SOCKETCAP_IMPL_SESSION_HPP
+
+#include <socketcap/error.hpp>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace socketcap {
+
+// The idle timer outlives the session if its handler is still queued when the session ends,
+// so its state is shared and the handler only acts while the session is alive.
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+struct session<Transport, Codec, CheckpointPolicy>::watchdog {
+    explicit watchdog(const typename Transport::executor_type& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point last_activity;
+    std::chrono::steady_clock::duration limit{};
+    Transport* transport = nullptr; // null once the session ended
+    bool expired = false;
+
+    static void arm(const std::shared_ptr<watchdog>& self) {
+        self->timer.expires_at(self->last_activity + self->limit);
+        self->timer.async_wait([weak = std::weak_ptr<watchdog>(self)](std::error_code ec) {
+            auto w = weak.lock();
+            if (ec || !w || w->transport == nullptr) return;
+            if (std::chrono::steady_clock::now() >= w->last_activity + w->limit) {
+                w->expired = true;
+                std::error_code ignored;
+                w->transport->lowest_layer().cancel(ignored);
+            } else {
+                arm(w);
+            }
+        });
+    }
+};
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+session<Transport, Codec, CheckpointPolicy>::session(Transport& transport, Codec codec, session_options opts,
+                                                     CheckpointPolicy policy)
+    : transport_(transport),
+      opts_(std::move(opts)),
+      policy_(std::move(policy)),
+      pipeline_(std::move(codec), opts_.pipeline),
+      env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+void session<Transport, Codec, CheckpointPolicy>::stop() {
+    stopped_ = true;
+    std::error_code ignored;
+    transport_.lowest_layer().cancel(ignored);
+}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+void session<Transport, Codec, CheckpointPolicy>::write_checkpoint(output_buffer& out) {
+    if (opts_.write_checkpoint) {
+        auto& s = pipeline_.stats();
+        opts_.write_checkpoint(out, session_progress{env_.session_id(), env_.sequence(), s.bytes, s.documents});
+    }
+    checkpointed_documents_ = pipeline_.stats().documents;
+    ++checkpoints_;
+    policy_.on_checkpoint();
+}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+template <sink Sink>
+asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy>::run(Sink& sink) {
+    using asio::experimental::as_tuple;
+    using asio::use_awaitable;
+    session_result result;
+    output_buffer out;
+
+    if (opts_.idle_timeout.count() > 0) {
+        watchdog_ = std::make_shared<watchdog>(transport_.get_executor());
+        watchdog_->transport = &transport_;
+        watchdog_->limit = opts_.idle_timeout;
+        watchdog_->last_activity = std::chrono::steady_clock::now();
+        watchdog::arm(watchdog_);
+    }
+
+    auto flush = [&]() -> asio::awaitable<bool> {
+        if (out.size() == 0) co_return true;
+        auto [ec, n] = co_await asio::async_write(sink, asio::buffer(out.data(), out.size()),
+                                                  as_tuple(use_awaitable));
+        (void)n;
+        out.clear();
+        if (ec) {
+            result.ec = ec;
+            result.sink_failed = true;
+            co_return false;
+        }
+        co_return true;
+    };
+
+    while (!stopped_) {
+        auto area = pipeline_.prepare();
+        auto [ec, n] = co_await transport_.async_read_some(asio::buffer(area.data(), area.size()),
+                                                           as_tuple(use_awaitable));
+        if (n != 0) {
+            if (watchdog_) watchdog_->last_activity = std::chrono::steady_clock::now();
+            env_.stamp(std::chrono::system_clock::now());
+            auto docs_before = pipeline_.stats().documents;
+            std::size_t out_before = out.size();
+            pipeline_.commit(n, env_, out);
+            std::size_t docs = pipeline_.stats().documents - docs_before;
+            if (policy_.after_read(docs, out.size() - out_before)) write_checkpoint(out);
+        }
+        if (ec) {
+            result.ec = ec;
+            break;
+        }
+        // Back-pressure: the next read waits for this write, so a slow reader of the sink
+        // slows the socket down instead of growing memory.
+        if (!co_await flush()) break;
+    }
+
+    if (watchdog_) {
+        if (watchdog_->expired && result.ec == asio::error::operation_aborted) result.ec = error::idle_timeout;
+        watchdog_->transport = nullptr;
+        watchdog_->timer.cancel();
+    }
+    if (stopped_ && !result.ec) result.ec = asio::error::operation_aborted;
+    if (!result.sink_failed) {
+        pipeline_.finish(env_, out);
+        if (pipeline_.stats().documents != checkpointed_documents_) write_checkpoint(out);
+        co_await flush();
+    }
+    result.bytes = pipeline_.stats().bytes;
+    result.documents = pipeline_.stats().documents;
+    result.checkpoints = checkpoints_;
+    result.stats = pipeline_.stats();
+    co_return result;
+}
+
+} // namespace socketcap
+
+#endif

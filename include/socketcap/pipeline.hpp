@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The sans-I/O heart of a session: bytes in, documents out. It owns the receive buffer, the
+// framer and the codec; a transport fills prepare() and calls commit(); documents wrapped by a
+// document_envelope are appended to an output_buffer. No I/O, no exceptions (bad_alloc aside),
+// so tests and fuzzers drive it directly with feed().
+#ifndef SOCKETCAP_PIPELINE_HPP
+#define SOCKETCAP_PIPELINE_HPP
+
+#include <socketcap/codec.hpp>
+#include <socketcap/document.hpp>
+#include <socketcap/receive_buffer.hpp>
+
+#include <cstdint>
+#include <span>
+
+namespace socketcap {
+
+struct pipeline_options {
+    std::size_t read_size = 65536;              ///< bytes asked of each read (`buffer_size`)
+    std::size_t max_frame_bytes = std::size_t{1} << 20; ///< longer frames become error documents
+};
+
+/// Counters since construction (reset() does not clear them).
+struct pipeline_stats {
+    std::uint64_t bytes = 0;            ///< bytes committed
+    std::uint64_t documents = 0;        ///< documents written, error documents included
+    std::uint64_t error_documents = 0;  ///< of which error documents
+    std::uint64_t oversized_frames = 0; ///< frames longer than max_frame_bytes
+    std::uint64_t skipped_bytes = 0;    ///< bytes of oversized frames not kept
+    std::uint64_t partial_frames = 0;   ///< frames cut by the end of a stream
+    std::uint64_t blank_frames = 0;     ///< frames that made no document (blank NDJSON lines)
+};
+
+template <codec Codec>
+class pipeline {
+public:
+    explicit pipeline(Codec codec = Codec{}, pipeline_options opts = {});
+
+    /// Where the next read goes (read_size bytes, or fewer while an overlong frame is pending).
+    std::span<char> prepare() { return buffer_.prepare(opts_.read_size); }
+    /// Frames the `n` bytes just read into prepare() and appends their documents to `out`.
+    void commit(std::size_t n, document_envelope& env, output_buffer& out);
+    /// End of stream: a trailing frame without its delimiter becomes a `partial` document.
+    void finish(document_envelope& env, output_buffer& out);
+    /// A new stream: forgets buffered bytes (call finish() first to keep them).
+    void reset() noexcept;
+
+    /// Copies `bytes` in through prepare()/commit(), as reads of at most read_size would.
+    void feed(std::string_view bytes, document_envelope& env, output_buffer& out);
+
+    const pipeline_stats& stats() const noexcept { return stats_; }
+    const pipeline_options& options() const noexcept { return opts_; }
+    /// Bytes received but not yet part of a document (an unfinished frame).
+    std::size_t pending_bytes() const noexcept { return buffer_.size(); }
+    /// Memory held by the receive buffer; bounded by max_frame_bytes + read_size + padding.
+    std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
+    Codec& codec() noexcept { return codec_; }
+
+private:
+    void drain(bool eof, document_envelope& env, output_buffer& out);
+
+    pipeline_options opts_;
+    Codec codec_;
+    typename Codec::framer_type framer_;
+    receive_buffer buffer_;
+    pipeline_stats stats_;
+};
+
+} // namespace socketcap
+
+#include <socketcap/impl/pipeline.hpp>
+
+#endif

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// session<Transport, Codec, CheckpointPolicy>: one connection's life. It reads from a connected
+// transport, runs the bytes through a pipeline, and writes documents and checkpoints to a sink.
+// Connecting (and reconnecting) is the caller's business: a new connection is a new session,
+// with a new session_id and sequence from 1, and frames never cross from one to the next.
+#ifndef SOCKETCAP_SESSION_HPP
+#define SOCKETCAP_SESSION_HPP
+
+#include <socketcap/checkpoint_policy.hpp>
+#include <socketcap/codec.hpp>
+#include <socketcap/document.hpp>
+#include <socketcap/pipeline.hpp>
+#include <socketcap/sink.hpp>
+#include <socketcap/transport.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace socketcap {
+
+/// What a checkpoint records (the connector renders it as Flow state).
+struct session_progress {
+    std::string_view session_id;
+    std::uint64_t sequence = 0;  ///< of the last document written
+    std::uint64_t bytes = 0;     ///< read in this session
+    std::uint64_t documents = 0; ///< written in this session
+};
+
+struct session_options {
+    std::string source_host;             ///< the configured host, as documents report it
+    std::uint16_t source_port = 0;
+    std::string document_prefix;         ///< written before each document
+    std::string document_suffix = "\n";  ///< written after each document
+    pipeline_options pipeline;
+    /// No bytes for this long ends the session with error::idle_timeout; zero disables it.
+    std::chrono::steady_clock::duration idle_timeout{};
+    /// Renders one checkpoint line; when empty the session writes no checkpoints.
+    std::function<void(output_buffer&, const session_progress&)> write_checkpoint;
+};
+
+struct session_result {
+    /// Why the session ended: asio::error::eof (the server closed), error::idle_timeout,
+    /// asio::error::operation_aborted (stop()), or the transport's or the sink's error.
+    error_code ec;
+    bool sink_failed = false;     ///< ec came from the sink: output may be incomplete
+    std::uint64_t bytes = 0;
+    std::uint64_t documents = 0;
+    std::uint64_t checkpoints = 0;
+    pipeline_stats stats;
+};
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy = checkpoint_per_read>
+class session {
+public:
+    /// `transport` is connected (and handshaken) by the caller and must outlive the session.
+    session(Transport& transport, Codec codec, session_options opts, CheckpointPolicy policy = {});
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    /// Reads until the stream ends, fails, idles out or stop() is called. Documents still
+    /// pending at the end (a partial last frame included) are written and checkpointed.
+    template <sink Sink>
+    asio::awaitable<session_result> run(Sink& out);
+
+    /// run() as an Asio async operation: completes with (std::exception_ptr, session_result).
+    template <sink Sink, class Token>
+    auto async_run(Sink& out, Token&& token) {
+        return asio::co_spawn(transport_.get_executor(), run(out), std::forward<Token>(token));
+    }
+
+    /// Ends run() soon: the pending read is cancelled; what was read is still written.
+    void stop();
+
+    const std::string& session_id() const noexcept { return env_.session_id(); }
+    const pipeline<Codec>& get_pipeline() const noexcept { return pipeline_; }
+
+private:
+    struct watchdog;
+    void write_checkpoint(output_buffer& out);
+
+    Transport& transport_;
+    session_options opts_;
+    CheckpointPolicy policy_;
+    pipeline<Codec> pipeline_;
+    document_envelope env_;
+    std::shared_ptr<watchdog> watchdog_;
+    std::uint64_t checkpointed_documents_ = 0;
+    std::uint64_t checkpoints_ = 0;
+    bool stopped_ = false;
+};
+
+} // namespace socketcap
+
+#include <socketcap/impl/session.hpp>
+
+#endif

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The sink concept: where a session writes its protocol lines. Any Asio AsyncWriteStream
+// models it, so stdout is simply an asio::posix::stream_descriptor (fd_sink); memory_sink
+// keeps everything in a string for tests and embedders.
+#ifndef SOCKETCAP_SINK_HPP
+#define SOCKETCAP_SINK_HPP
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/buffer.hpp>
+#include <asio/post.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+
+#include <concepts>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace socketcap {
+
+namespace detail {
+struct write_handler_archetype {
+    void operator()(std::error_code, std::size_t) {}
+};
+} // namespace detail
+
+/// Sink requirements: an Asio AsyncWriteStream (t.async_write_some(const_buffer, handler),
+/// t.get_executor()). A session waits for each write to finish before it reads again, so a slow
+/// sink slows reading and TCP flow control pushes back on the server: memory stays bounded.
+template <class S>
+concept sink = requires(S& s, asio::const_buffer b) {
+    typename S::executor_type;
+    s.async_write_some(b, detail::write_handler_archetype{});
+};
+
+/// A file descriptor (stdout in the connector). Non-blocking, so a blocked reader never blocks
+/// the io_context: signals and stdin still get through.
+using fd_sink = asio::posix::stream_descriptor;
+
+/// Appends everything written to a string; each write completes through the executor.
+class memory_sink {
+public:
+    using executor_type = asio::any_io_executor;
+
+    explicit memory_sink(executor_type ex) : ex_(std::move(ex)) {}
+
+    executor_type get_executor() const noexcept { return ex_; }
+    const std::string& str() const noexcept { return data_; }
+    std::string take() { return std::exchange(data_, {}); }
+    std::size_t writes() const noexcept { return writes_; }
+
+    template <class Token>
+    auto async_write_some(asio::const_buffer b, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [this](auto handler, asio::const_buffer buf) {
+                data_.append(static_cast<const char*>(buf.data()), buf.size());
+                ++writes_;
+                auto ex = asio::get_associated_executor(handler, ex_);
+                asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
+            },
+            token, b);
+    }
+
+private:
+    executor_type ex_;
+    std::string data_;
+    std::size_t writes_ = 0;
+};
+
+static_assert(sink<fd_sink>);
+static_assert(sink<memory_sink>);
+
+} // namespace socketcap
+
+#endif

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// Everything in socketcap's core and session layer. Prefer the one-concern headers.
+#ifndef SOCKETCAP_SOCKETCAP_HPP
+#define SOCKETCAP_SOCKETCAP_HPP
+
+#include <socketcap/checkpoint_policy.hpp>
+#include <socketcap/chunk_framer.hpp>
+#include <socketcap/codec.hpp>
+#include <socketcap/document.hpp>
+#include <socketcap/error.hpp>
+#include <socketcap/frame.hpp>
+#include <socketcap/json_codec.hpp>
+#include <socketcap/json_writer.hpp>
+#include <socketcap/line_framer.hpp>
+#include <socketcap/output_buffer.hpp>
+#include <socketcap/pipeline.hpp>
+#include <socketcap/receive_buffer.hpp>
+#include <socketcap/session.hpp>
+#include <socketcap/sink.hpp>
+#include <socketcap/text_codec.hpp>
+#include <socketcap/transport.hpp>
+#include <socketcap/utf8.hpp>
+
+#endif

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The transport concept: a byte stream a session reads from. Asio's own streams model it as
+// they are (aliases, not wrappers): a plain socket, and the TLS stream of socketcap/tls.hpp.
+#ifndef SOCKETCAP_TRANSPORT_HPP
+#define SOCKETCAP_TRANSPORT_HPP
+
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <concepts>
+#include <system_error>
+
+namespace socketcap {
+
+namespace detail {
+struct read_handler_archetype {
+    void operator()(std::error_code, std::size_t) {}
+};
+} // namespace detail
+
+/// Transport requirements (docs/design.md has the table):
+///  - an Asio AsyncReadStream: t.async_read_some(mutable_buffer, handler(error_code, size_t))
+///    and t.get_executor(); end of stream is an error code (asio::error::eof, or
+///    asio::ssl::error::stream_truncated for TLS without close_notify);
+///  - t.lowest_layer(): the socket underneath, which the session cancels on idle timeout and
+///    closes when stopped.
+template <class T>
+concept transport = requires(T& t, asio::mutable_buffer b) {
+    typename T::executor_type;
+    { t.get_executor() } -> std::convertible_to<typename T::executor_type>;
+    t.async_read_some(b, detail::read_handler_archetype{});
+    t.lowest_layer().cancel();
+    t.lowest_layer().close();
+};
+
+using tcp_transport = asio::ip::tcp::socket;
+
+static_assert(transport<tcp_transport>);
+
+} // namespace socketcap
+
+#endif
