@@ -180,8 +180,7 @@ std::string wolfssl_error_text(int err) {
     return buf.data();
 }
 
-failure from_alert(int alert, const client_options& opts, bool after_handshake) {
-    bool have_client_cert = !opts.client_cert.empty();
+failure from_alert(int alert, bool have_client_cert, bool after_handshake) {
     if (alert == alert_certificate_required || (!have_client_cert && (alert == 40 || alert == 41 || alert == 42))) {
         if (alert == alert_certificate_required) {
             return {make_error_code(error::client_certificate_required),
@@ -190,15 +189,16 @@ failure from_alert(int alert, const client_options& opts, bool after_handshake) 
                                 after_handshake ? " after the handshake, as TLS 1.3 servers do" : "")};
         }
         return {make_error_code(error::client_certificate_required),
-                fmt::format("the server ended the handshake with TLS alert {} and no client certificate was sent: "
-                            "it probably requires one (set tls.client_cert and tls.client_key)",
+                fmt::format("the server {} TLS alert {} and no client certificate was sent: it probably requires "
+                            "one (set tls.client_cert and tls.client_key)",
+                            after_handshake ? "sent, after the handshake," : "ended the handshake with",
                             alert_text(alert))};
     }
     if (have_client_cert && (alert == 42 || alert == 43 || alert == 44 || alert == 45 || alert == 46 || alert == 48 ||
                              alert == 49 || alert == 51)) {
         return {make_error_code(error::client_certificate_rejected),
-                fmt::format("the server rejected the client certificate (tls.client_cert): it sent TLS alert {}",
-                            alert_text(alert))};
+                fmt::format("the server rejected the client certificate (tls.client_cert): it sent TLS alert {}{}",
+                            alert_text(alert), after_handshake ? " after the handshake" : "")};
     }
     if (alert == alert_protocol_version) {
         return {make_error_code(error::protocol_version),
@@ -216,7 +216,7 @@ failure describe_handshake_failure(WOLFSSL* ssl, std::error_code ec, const verif
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
         ec == asio::error::connection_reset) {
         int alert = received_alert(ssl);
-        if (alert > 0) return from_alert(alert, opts, false);
+        if (alert > 0) return from_alert(alert, !opts.client_cert.empty(), false);
         return {make_error_code(error::closed_during_handshake),
                 fmt::format("the server closed the connection during the TLS handshake ({}); is it a TLS port?",
                             ec == asio::error::connection_reset ? "connection reset" : "no TLS reply")};
@@ -258,7 +258,7 @@ failure describe_handshake_failure(WOLFSSL* ssl, std::error_code ec, const verif
                                                  : "tls.ca_cert")};
     case FATAL_ERROR: {
         int alert = received_alert(ssl);
-        if (alert > 0) return from_alert(alert, opts, false);
+        if (alert > 0) return from_alert(alert, !opts.client_cert.empty(), false);
         break;
     }
     case VERSION_ERROR:
@@ -267,7 +267,7 @@ failure describe_handshake_failure(WOLFSSL* ssl, std::error_code ec, const verif
     default: break;
     }
     int alert = received_alert(ssl);
-    if (alert > 0) return from_alert(alert, opts, false);
+    if (alert > 0) return from_alert(alert, !opts.client_cert.empty(), false);
     return {make_error_code(error::handshake_failed),
             fmt::format("TLS handshake failed: {} (wolfSSL error {}, verify result {})", wolfssl_error_text(err), err,
                         verify)};
@@ -285,8 +285,7 @@ struct handshake_deadline {
 
 } // namespace
 
-asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string_view host,
-                                            const client_options& opts,
+asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string host, client_options opts,
                                             std::chrono::steady_clock::time_point deadline) {
     using asio::experimental::as_tuple;
     handshake_result result;
@@ -367,11 +366,15 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string_v
     co_return result;
 }
 
+// Whether the stream presented a client certificate (its context has one).
+bool has_client_certificate(WOLFSSL* ssl) { return wolfSSL_get_certificate(ssl) != nullptr; }
+
 std::error_code classify_read_error(tls_transport& stream, std::error_code ec) {
     if (ec != asio::ssl::error::unexpected_result) return ec;
-    int alert = received_alert(stream.native_handle());
-    if (alert == alert_certificate_required) return make_error_code(error::client_certificate_required);
-    return alert > 0 ? make_error_code(error::alert_received) : ec;
+    WOLFSSL* ssl = stream.native_handle();
+    int alert = received_alert(ssl);
+    if (alert <= 0) return ec;
+    return from_alert(alert, has_client_certificate(ssl), true).ec;
 }
 
 std::string describe_read_error(tls_transport& stream, std::error_code ec) {
@@ -382,8 +385,7 @@ std::string describe_read_error(tls_transport& stream, std::error_code ec) {
     if (ec == asio::ssl::error::unexpected_result) {
         WOLFSSL* ssl = stream.native_handle();
         int alert = received_alert(ssl);
-        if (alert == alert_certificate_required) return from_alert(alert, client_options{}, true).message;
-        if (alert > 0) return fmt::format("the server sent TLS alert {}", alert_text(alert));
+        if (alert > 0) return from_alert(alert, has_client_certificate(ssl), true).message;
         int err = wolfSSL_get_error(ssl, 0);
         return fmt::format("TLS read failed: {} (wolfSSL error {})", wolfssl_error_text(err), err);
     }

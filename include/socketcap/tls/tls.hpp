@@ -54,9 +54,9 @@ struct handshake_result {
 /// The name to verify and send as SNI is opts.server_hostname, else `host`; an IP address is
 /// matched against the certificate's IP SANs and never sent as SNI. `opts` must be the options
 /// the stream's context was made from. The handshake is abandoned at `deadline` (a server that
-/// accepts TCP but never answers fails with socketcap::error::connect_timeout).
-asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string_view host,
-                                            const client_options& opts,
+/// accepts TCP but never answers fails with socketcap::error::connect_timeout). `host` and `opts`
+/// are taken by value: the coroutine may outlive the caller's temporaries.
+asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string host, client_options opts,
                                             std::chrono::steady_clock::time_point deadline);
 
 /// Explains an error that ended reading after a successful handshake: a clean close
