@@ -30,6 +30,7 @@ public:
         case error::alert_received: return "the server sent a fatal TLS alert";
         case error::handshake_failed: return "TLS handshake failed";
         case error::closed_during_handshake: return "the server closed the connection during the TLS handshake";
+        case error::not_tls: return "the server does not speak TLS";
         }
         return "unknown socketcap.tls error";
     }

@@ -261,6 +261,10 @@ failure describe_handshake_failure(WOLFSSL* ssl, std::error_code ec, const verif
         if (alert > 0) return from_alert(alert, !opts.client_cert.empty(), false);
         break;
     }
+    case UNKNOWN_RECORD_TYPE:
+        return {make_error_code(error::not_tls),
+                "the server does not speak TLS: its reply is not a TLS record (is it a plain TCP port? then "
+                "disable tls)"};
     case VERSION_ERROR:
         return {make_error_code(error::protocol_version),
                 "no common TLS protocol version: the server does not speak TLS 1.2 or 1.3"};

@@ -14,6 +14,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -245,6 +246,14 @@ TEST_CASE("tls: CA as a file; TLS 1.3 with ChaCha20 preferred; clean close") {
     CHECK(o.read_message == "the server closed the TLS connection");
 }
 
+TEST_CASE("tls: a TLS 1.2 server negotiates ECDHE with ChaCha20-Poly1305") {
+    auto server = socat_server("server", "verify=0,openssl-max-proto-version=TLS1.2");
+    auto o = capture(server.port(), "localhost", with_ca());
+    require_documents(o, "localhost", server.port());
+    CHECK(o.handshake.version == "TLSv1.2");
+    CHECK(o.handshake.cipher == "ECDHE-RSA-CHACHA20-POLY1305");
+}
+
 TEST_CASE("tls: CA as an inline PEM string, one or several certificates") {
     auto server = socat_server("server");
     tls::client_options opts;
@@ -450,6 +459,39 @@ TEST_CASE("tls: a server that accepts TCP and never answers fails at the deadlin
                             "handshake before the connection timeout (is it a TLS port?)");
     CHECK(took >= 1s);
     CHECK(took < 60s); // generous: a busy machine
+}
+
+TEST_CASE("tls: a plain TCP server that answers with text") {
+    asio::io_context io;
+    asio::ip::tcp::acceptor plain(io, {asio::ip::make_address("127.0.0.1"), 0});
+    std::uint16_t port = plain.local_endpoint().port();
+    auto opts = with_ca();
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    tls::handshake_result result;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto peer = co_await plain.async_accept(asio::use_awaitable);
+            co_await asio::async_write(peer, asio::buffer(std::string_view("220 hello, this is not TLS\r\n")),
+                                       asio::use_awaitable);
+            std::array<char, 4096> sink{};
+            co_await peer.async_read_some(asio::buffer(sink), asio::experimental::as_tuple(asio::use_awaitable));
+        },
+        asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port},
+                                                         asio::use_awaitable);
+            result = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+        },
+        asio::detached);
+    io.run();
+    CHECK(result.ec == tls::error::not_tls);
+    CHECK(result.message == "the server does not speak TLS: its reply is not a TLS record (is it a plain TCP port? "
+                            "then disable tls)");
 }
 
 TEST_CASE("tls: a server limited to TLS 1.1 fails with a protocol version message") {

@@ -29,6 +29,7 @@ enum class error {
     alert_received,              ///< the server sent another fatal alert
     handshake_failed,            ///< any other handshake failure
     closed_during_handshake,     ///< the server closed the connection mid-handshake
+    not_tls,                     ///< the server answered with something that is not TLS
 };
 
 /// The category of socketcap::tls::error ("socketcap.tls").
