@@ -64,6 +64,14 @@ q openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsign
 # The client key, encrypted (PKCS#8, AES-256-CBC); and a key of another client (mismatch).
 q openssl pkcs8 -topk8 -v2 aes-256-cbc -in client.key -out client-encrypted.key -passout pass:test-passphrase
 cp other.key mismatched.key
+# The same key in the traditional formats: PKCS#1, and PKCS#1 with PEM encryption (Proc-Type).
+q openssl pkey -in client.key -traditional -out client-pkcs1.key
+q openssl rsa -in client.key -traditional -aes256 -passout pass:test-passphrase -out client-legacy-encrypted.key
+# An EC client: P-256 key in SEC1 form ("EC PRIVATE KEY").
+q openssl ecparam -name prime256v1 -genkey -noout -out client-ec.key
+q openssl req -new -key client-ec.key -out client-ec.csr -subj "/CN=socketcap ec client"
+q openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in client-ec.csr -out client-ec.pem -extensions cli \
+  -notext -days 825
 
 # Garbage that merely looks like PEM.
 printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >garbage.pem

@@ -121,18 +121,10 @@ public:
             }
             std::this_thread::sleep_for(20ms);
         }
+        stop(); // a failing constructor runs no destructor
         FAIL("server did not start listening: " << log());
     }
-    ~server_process() {
-        if (pid_ <= 0) return;
-        kill(pid_, SIGTERM);
-        for (int i = 0; i < 500; ++i) {
-            if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(10ms);
-        }
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
+    ~server_process() { stop(); }
     server_process(const server_process&) = delete;
     server_process& operator=(const server_process&) = delete;
 
@@ -140,6 +132,21 @@ public:
     std::string log() const { return read_text(log_); }
 
 private:
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        for (int i = 0; i < 500; ++i) {
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+                pid_ = -1;
+                return;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
     fs::path log_;
@@ -332,6 +339,19 @@ TEST_CASE("tls: mutual TLS with file and inline PEM credentials") {
         opts.client_cert = c.str("client.pem");
         opts.client_key = c.str("client-encrypted.key");
         opts.client_key_password = "test-passphrase";
+    }
+    SECTION("traditional (PKCS#1) key") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("client-pkcs1.key");
+    }
+    SECTION("traditional PEM-encrypted key with its password") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("client-legacy-encrypted.key");
+        opts.client_key_password = "test-passphrase";
+    }
+    SECTION("EC client certificate with a SEC1 key") {
+        opts.client_cert = c.str("client-ec.pem");
+        opts.client_key = c.str("client-ec.key");
     }
     SECTION("encrypted PKCS#8 key inline with its password") {
         opts.client_cert = c.pem("client.pem");
@@ -572,6 +592,12 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         CHECK(context_error(opts, tls::error::client_key_password_missing) ==
               "tls.client_key: the key in file " + c.str("client-encrypted.key") +
                   " is encrypted and tls.client_key_password is not set");
+    }
+    SECTION("traditional PEM-encrypted key without a password") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.pem("client-legacy-encrypted.key");
+        CHECK(context_error(opts, tls::error::client_key_password_missing) ==
+              "tls.client_key: the key in inline PEM is encrypted and tls.client_key_password is not set");
     }
     SECTION("encrypted inline key with a wrong password") {
         opts.client_cert = c.str("client.pem");
