@@ -108,27 +108,23 @@ context_result make_context(const client_options& opts) {
     ctx->set_password_callback(
         [pw = opts.client_key_password](std::size_t, asio::ssl::context::password_purpose) { return pw; }, ec);
 
-    if (opts.verify_cert) {
-        ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-        if (opts.ca_cert.empty()) {
-            if (wolfSSL_CTX_load_system_CA_certs(native) != WOLFSSL_SUCCESS) {
-                return fail(error::system_ca_unavailable,
-                            "tls.ca_cert: not set, and no system CA certificates could be loaded "
-                            "(install ca-certificates or set tls.ca_cert)");
-            }
-        } else {
-            auto src = load_pem("tls.ca_cert", "certificate", opts.ca_cert, false);
-            if (!src.failure.empty()) return fail(error::invalid_ca_cert, src.failure);
-            // One or several certificates: add_certificate_authority loads every one in the text.
-            ctx->add_certificate_authority(asio::buffer(src.pem), ec);
-            if (ec) {
-                return fail(error::invalid_ca_cert,
-                            fmt::format("tls.ca_cert: {} is not a valid PEM certificate", src.where()));
-            }
+    // A configured CA is loaded (and so checked) even when verification is off: a broken field
+    // should not wait until someone turns verification on to be noticed.
+    if (!opts.ca_cert.empty()) {
+        auto src = load_pem("tls.ca_cert", "certificate", opts.ca_cert, false);
+        if (!src.failure.empty()) return fail(error::invalid_ca_cert, src.failure);
+        // One or several certificates: add_certificate_authority loads every one in the text.
+        ctx->add_certificate_authority(asio::buffer(src.pem), ec);
+        if (ec) {
+            return fail(error::invalid_ca_cert,
+                        fmt::format("tls.ca_cert: {} is not a valid PEM certificate", src.where()));
         }
-    } else {
-        ctx->set_verify_mode(asio::ssl::verify_none, ec);
+    } else if (opts.verify_cert && wolfSSL_CTX_load_system_CA_certs(native) != WOLFSSL_SUCCESS) {
+        return fail(error::system_ca_unavailable,
+                    "tls.ca_cert: not set, and no system CA certificates could be loaded "
+                    "(install ca-certificates or set tls.ca_cert)");
     }
+    ctx->set_verify_mode(opts.verify_cert ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
 
     if (opts.client_cert.empty() != opts.client_key.empty()) {
         return fail(error::incomplete_client_identity,

@@ -288,6 +288,12 @@ TEST_CASE("tls: server_hostname is verified and sent as SNI instead of the host"
         require_documents(o, "127.0.0.1", server.port());
         CHECK(server.log().find("Hostname in TLS extension: \"localhost\"") != std::string::npos);
     }
+    SECTION("no server_hostname: the host is verified and sent as SNI") {
+        auto server = s_server({"-servername", "localhost", "-servername_fatal", "-cert2", "server.pem", "-key2", "server.key"});
+        auto o = capture(server.port(), "localhost", opts);
+        require_documents(o, "localhost", server.port());
+        CHECK(server.log().find("Hostname in TLS extension: \"localhost\"") != std::string::npos);
+    }
     SECTION("wrong name") {
         auto server = socat_server("server");
         opts.server_hostname = "wrong.example";
@@ -544,6 +550,11 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
     }
     SECTION("garbage PEM CA, inline") {
+        opts.ca_cert = c.pem("garbage.pem");
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
+    }
+    SECTION("garbage PEM CA, checked even with verification off") {
+        opts.verify_cert = false;
         opts.ca_cert = c.pem("garbage.pem");
         CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
     }
