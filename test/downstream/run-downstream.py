@@ -5,7 +5,7 @@
                socketcap.pc, and runs a session over a loopback socket;
   subproject/  uses this source tree as subprojects/socketcap (a symlink) through
                dependency('socketcap'), and replays a fuzz-style harness over corpus/.
-Usage: run-downstream.py SOURCE_ROOT BUILD_ROOT [pkgconfig|subproject ...]"""
+Usage: run-downstream.py SOURCE_ROOT BUILD_ROOT [pkgconfig|subproject ...] [--instrumented]"""
 import os
 import shutil
 import subprocess
@@ -66,8 +66,12 @@ def subproject_consumer(here: Path, source_root: Path, tmp: Path, env: dict):
 
 
 def main():
-    source_root, build_root = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    which = sys.argv[3:] or ["pkgconfig", "subproject"]
+    args = [a for a in sys.argv[1:] if a != "--instrumented"]
+    source_root, build_root = Path(args[0]).resolve(), Path(args[1]).resolve()
+    which = args[2:] or ["pkgconfig", "subproject"]
+    if "--instrumented" in sys.argv and "pkgconfig" in which:
+        print("downstream: this build is instrumented (sanitizers/fuzzer); a plain consumer cannot link it")
+        sys.exit(77)  # meson: skipped
     here = source_root / "test" / "downstream"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PKG_CONFIG", "MESON"))}
     with tempfile.TemporaryDirectory(prefix="socketcap-downstream-") as tmp:
