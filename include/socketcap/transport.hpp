@@ -25,12 +25,12 @@ struct read_handler_archetype {
 ///  - t.lowest_layer(): the socket underneath, which the session cancels on idle timeout and
 ///    closes when stopped.
 template <class T>
-concept transport = requires(T& t, asio::mutable_buffer b) {
+concept transport = requires(T& t, asio::mutable_buffer b, std::error_code& ec) {
     typename T::executor_type;
     { t.get_executor() } -> std::convertible_to<typename T::executor_type>;
     t.async_read_some(b, detail::read_handler_archetype{});
-    t.lowest_layer().cancel();
-    t.lowest_layer().close();
+    t.lowest_layer().cancel(ec); // the session's non-throwing calls
+    t.lowest_layer().close(ec);
 };
 
 using tcp_transport = asio::ip::tcp::socket;
