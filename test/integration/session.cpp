@@ -340,3 +340,28 @@ TEST_CASE("session: back-pressure stops reading while the sink is blocked, nothi
     CHECK(cps.substr(cps.rfind("CHECKPOINT")) ==
           fmt::format("CHECKPOINT {} seq={} bytes={} docs={}\n", s.session_id(), lines, lines * 1024, lines));
 }
+
+TEST_CASE("session: time blocked on a slow sink is not idleness; the server's silence after it is") {
+    loopback net;
+    gated_sink sink(net.ctx.get_executor(), false);
+    auto o = options();
+    o.idle_timeout = 200ms;
+    session<tcp_transport, line_codec> s(net.client, line_codec{}, o);
+    asio::steady_timer gate(net.ctx);
+    std::chrono::steady_clock::time_point opened;
+    auto r = run(net, s, sink, [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(net.server, asio::buffer(std::string_view("a\n")), asio::use_awaitable);
+        // The sink holds the first write for longer than idle_timeout.
+        gate.expires_after(600ms);
+        co_await gate.async_wait(asio::use_awaitable);
+        opened = std::chrono::steady_clock::now();
+        sink.open();
+        co_await asio::async_write(net.server, asio::buffer(std::string_view("b\n")), asio::use_awaitable);
+        // Then the server stays connected and silent.
+    });
+    auto silent_for = std::chrono::steady_clock::now() - opened;
+    CHECK(r.ec == socketcap::error::idle_timeout);
+    CHECK(silent_for >= 200ms);
+    CHECK(normalise(sink.str(), s.session_id()) ==
+          line_doc("a", 1) + checkpoint(1, 2) + line_doc("b", 2) + checkpoint(2, 4));
+}
