@@ -7,7 +7,9 @@
 #include "pipeline_harness.hpp"
 
 #include <catch2/catch.hpp>
+#include <simdjson.h>
 
+#include <random>
 #include <string>
 
 using namespace socketcap;
@@ -205,4 +207,45 @@ TEST_CASE("json codec: unpadded frames parse the same as padded ones") {
     }
     CHECK(encode_one(R"({"a":1})", false) == "1:\"data\":{\"a\":1}");
     CHECK(encode_one("  ", false) == "0:");
+}
+
+TEST_CASE("json codec: every syntax error message of mutated objects has a byte offset") {
+    // Fixed-seed mutations (insert, delete, replace a byte) of valid objects: whatever simdjson
+    // rejects, the message locates it, and the error document itself is valid JSON.
+    const std::string seeds[] = {
+        R"({"a":[1,2.5e3,-0.25,{"b":null}],"c":"x\"y\\z\u00e9\ud83d\ude00","d":true,"e":false})",
+        R"({"k":{"l":{"m":[[],{},[{"n":"o"}]]}},"p":-12,"q":"\t"})",
+    };
+    const std::string alphabet = "{}[],:\"\\ 0123456789.eE+-truefalsnul\x01\xC3\xA9\xFF";
+    std::mt19937 rng(7);
+    simdjson::dom::parser check;
+    int errors = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string line = seeds[i % 2];
+        int edits = 1 + static_cast<int>(rng() % 3);
+        for (int e = 0; e < edits; ++e) {
+            std::size_t at = rng() % (line.size() + 1);
+            char c = alphabet[rng() % alphabet.size()];
+            switch (rng() % 3) {
+            case 0: line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+            case 1: if (at < line.size()) line.erase(at, 1); break;
+            default: if (at < line.size()) line[at] = c; break;
+            }
+        }
+        auto encoded = encode_one(line, true);
+        std::string body = "{" + encoded.substr(2) + "}";
+        simdjson::dom::element e;
+        INFO("line: " << line << "\nbody: " << body);
+        REQUIRE_FALSE(check.parse(simdjson::padded_string(body)).get(e));
+        std::string_view message;
+        if (e["data"]["_error_message"].get_string().get(message)) continue; // valid object
+        ++errors;
+        if (message.substr(0, 9) == "expected ") continue;                   // not an object
+        REQUIRE(message.substr(0, 14) == "invalid JSON: ");
+        auto at = message.rfind(" at byte ");
+        REQUIRE(at != std::string_view::npos);
+        std::size_t offset = std::stoul(std::string(message.substr(at + 9)));
+        CHECK(offset <= line.size());
+    }
+    CHECK(errors > 10000);
 }
