@@ -89,6 +89,11 @@ void child::close_stdin() {
     in_ = -1;
 }
 
+void child::close_stdout() {
+    if (out_ >= 0) ::close(out_);
+    out_ = -1;
+}
+
 void child::signal(int sig) { ::kill(pid_, sig); }
 
 void child::split_lines() {

@@ -34,6 +34,8 @@ public:
 
     void write(std::string_view s);
     void close_stdin();
+    /// Closes our end of its stdout: its next write fails with EPIPE.
+    void close_stdout();
     void signal(int sig);
 
     /// The next stdout line (without '\n'), or nothing at EOF or after `timeout`.

@@ -564,3 +564,48 @@ TEST_CASE("logs: JSON lines with ts, level and msg; LOG_LEVEL filters", "[logs]"
         CHECK(levels == std::set<std::string>{level});
     }
 }
+
+TEST_CASE("open: idle_timeout closes a silent connection and a new session starts", "[open][reconnect]") {
+    server s({{"a\n", true}, {"b\n", true}});
+    child c({binary("SOURCE_SOCKET")});
+    c.write(open_request(config_for(s.port(), R"(,"idle_timeout":0.3)")));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    auto first = read_until_checkpoint(c, 1);
+    auto second = read_until_checkpoint(c, 2);
+    REQUIRE(second.size() == 2);
+    auto d = captured(second[0], s.port());
+    CHECK(d.data == R"({"value":"b"})");
+    CHECK(d.sequence == 1);
+    CHECK(d.session_id != captured(first[0], s.port()).session_id);
+    c.close_stdin();
+    CHECK(c.wait() == 0);
+    bool idle_logged = false;
+    for (const auto& l : c.err_lines()) idle_logged |= l.find(R"("reason":"no data within idle_timeout")") != std::string::npos;
+    CHECK(idle_logged);
+}
+
+TEST_CASE("open: SIGTERM while waiting to reconnect exits 0 at once", "[open][shutdown]") {
+    child c({binary("SOURCE_SOCKET")});
+    c.write(open_request(fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60}})", closed_port())));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    // Wait for the failed attempt, then stop during the 60 s delay.
+    for (int i = 0; i < 400 && c.err().find("waiting to reconnect") == std::string::npos; ++i) {
+        c.read_line(50ms);
+    }
+    REQUIRE(c.err().find("waiting to reconnect") != std::string::npos);
+    auto t0 = std::chrono::steady_clock::now();
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK(c.rest_lines().empty());
+}
+
+TEST_CASE("open: a closed stdout is fatal", "[open]") {
+    server s({{"a\n", false}, {"b\n", true}});
+    child c({binary("SOURCE_SOCKET")});
+    c.write(open_request(config_for(s.port())));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    c.close_stdout();
+    CHECK(c.wait() == 1);
+    CHECK(msg_of(c.err_lines().back()) == "cannot write to stdout: Broken pipe");
+}
