@@ -23,6 +23,7 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace source_socket {
@@ -322,8 +323,18 @@ private:
 
 int run_capture(const capture_options& opts) {
     std::signal(SIGPIPE, SIG_IGN);
-    capture_runner runner(opts);
-    return runner.run();
+    // Asio makes stdin and stdout non-blocking, and that flag lives on the open file
+    // description, shared with the shell when they are a terminal: restore it on the way out.
+    int in_flags = ::fcntl(STDIN_FILENO, F_GETFL);
+    int out_flags = ::fcntl(STDOUT_FILENO, F_GETFL);
+    int rc = 1;
+    {
+        capture_runner runner(opts);
+        rc = runner.run();
+    }
+    if (in_flags >= 0) ::fcntl(STDIN_FILENO, F_SETFL, in_flags);
+    if (out_flags >= 0) ::fcntl(STDOUT_FILENO, F_SETFL, out_flags);
+    return rc;
 }
 
 std::string check_connection(const flow::endpoint_config& config, std::string* address) {

@@ -7,7 +7,6 @@
 
 #include <charconv>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace source_socket {
@@ -32,22 +31,22 @@ void write_scalar(output_buffer& out, const YAML::Node& n) {
     if (is_one_of(s, {"", "~", "null", "Null", "NULL"})) return socketcap::append(out, "null");
     if (is_one_of(s, {"true", "True", "TRUE"})) return socketcap::append(out, "true");
     if (is_one_of(s, {"false", "False", "FALSE"})) return socketcap::append(out, "false");
-    static const std::regex integer(R"([-+]?[0-9]+)");
-    static const std::regex number(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+    // YAML 1.2 core schema numbers: digits with an optional sign, fraction and exponent
+    // (from_chars alone would also take "inf", "nan" and hex floats).
     std::string_view v = s;
     if (!v.empty() && v.front() == '+') v.remove_prefix(1);
-    if (std::regex_match(s, integer)) {
+    bool numeric = !v.empty() && v.find_first_not_of("0123456789+-.eE") == std::string_view::npos &&
+        v.find_first_of("0123456789") != std::string_view::npos;
+    if (numeric) {
         std::int64_t i = 0;
-        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), i);
-        if (ec == std::errc{} && p == v.data() + v.size()) {
+        auto [ip, iec] = std::from_chars(v.data(), v.data() + v.size(), i);
+        if (iec == std::errc{} && ip == v.data() + v.size()) {
             socketcap::json::write_int(out, i);
             return;
         }
-    }
-    if (std::regex_match(s, number)) {
         double d = 0;
-        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-        if (ec == std::errc{} && p == v.data() + v.size()) {
+        auto [dp, dec] = std::from_chars(v.data(), v.data() + v.size(), d);
+        if (dec == std::errc{} && dp == v.data() + v.size()) {
             fmt::format_to(fmt::appender(out), "{}", d);
             return;
         }

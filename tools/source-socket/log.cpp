@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <poll.h>
 #include <unistd.h>
 
 namespace source_socket {
@@ -23,7 +24,12 @@ void write_all(int fd, std::string_view s) {
     while (!s.empty()) {
         ssize_t n = ::write(fd, s.data(), s.size());
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) { // stderr shares a non-blocking description with stdout (2>&1)
+                pollfd p{fd, POLLOUT, 0};
+                ::poll(&p, 1, 1000);
+                continue;
+            }
             return;
         }
         s.remove_prefix(static_cast<std::size_t>(n));
