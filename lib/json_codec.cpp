@@ -7,6 +7,10 @@
 
 #include <simdjson.h>
 
+#include <charconv>
+#include <string>
+#include <vector>
+
 namespace socketcap {
 
 static_assert(receive_buffer::padding >= simdjson::SIMDJSON_PADDING,
@@ -48,12 +52,6 @@ std::size_t first_invalid_utf8(std::string_view s) noexcept {
     return std::string_view::npos;
 }
 
-std::size_t first_control(std::string_view s) noexcept {
-    for (std::size_t i = 0; i < s.size(); ++i)
-        if (static_cast<unsigned char>(s[i]) < 0x20 && !is_ws(s[i])) return i;
-    return std::string_view::npos;
-}
-
 void write_error_body(output_buffer& out, std::string_view message, std::string_view raw) {
     append(out, R"("data":{"_error":true,"_error_message":)");
     json::write_string(out, message);
@@ -62,26 +60,290 @@ void write_error_body(output_buffer& out, std::string_view message, std::string_
     out.push_back('}');
 }
 
+// Where a line first breaks the JSON grammar (RFC 8259). simdjson reports only an error
+// class, so this cold-path scanner, run only for rejected lines, finds the byte offset. It
+// checks syntax, escapes, surrogate pairs and nesting depth; number ranges and UTF-8 are
+// left to the caller. Iterative, with a stack bounded by max_depth; never throws (bad_alloc aside).
+struct syntax_error {
+    std::size_t at = std::string_view::npos; // npos: no syntax error found
+    std::string what;
+};
+
+class syntax_scanner {
+public:
+    syntax_scanner(std::string_view s, std::size_t max_depth) noexcept : s_(s), max_depth_(max_depth) {}
+
+    syntax_error run() {
+        const char* expect_value = "expected a JSON value";
+        for (;;) {
+            // A value is expected at i_.
+            skip_ws();
+            if (!value(expect_value)) return std::move(error_);
+            // After a value: close containers, or find where the next value starts.
+            for (;;) {
+                skip_ws();
+                if (stack_.empty()) {
+                    if (i_ < s_.size()) fail(i_, "unexpected content after the JSON value");
+                    return std::move(error_);
+                }
+                bool in_object = stack_.back() == '{';
+                char close = in_object ? '}' : ']';
+                if (peek() == close) {
+                    stack_.pop_back();
+                    ++i_;
+                    continue;
+                }
+                if (peek() != ',') {
+                    fail(i_, in_object ? "expected ',' or '}' after an object member"
+                                       : "expected ',' or ']' after an array element");
+                    return std::move(error_);
+                }
+                ++i_;
+                if (in_object) {
+                    skip_ws();
+                    if (!key("expected a string key after ','")) return std::move(error_);
+                    expect_value = "expected a value after ':'";
+                } else {
+                    expect_value = "expected a value after ','";
+                }
+                break;
+            }
+        }
+    }
+
+private:
+    char peek() const noexcept { return i_ < s_.size() ? s_[i_] : '\0'; }
+    void skip_ws() noexcept {
+        while (i_ < s_.size() && is_ws(s_[i_])) ++i_;
+    }
+    void fail(std::size_t at, std::string what) {
+        error_.at = at;
+        error_.what = std::move(what);
+    }
+
+    // Parses one value, or opens a container (leaving i_ where its first value starts).
+    bool value(const char* expected) {
+        for (;;) {
+            std::size_t start = i_;
+            char c = peek();
+            if (c == '{' || c == '[') {
+                if (stack_.size() >= max_depth_) {
+                    fail(start, fmt::format("nesting deeper than {} levels", max_depth_));
+                    return false;
+                }
+                stack_.push_back(c);
+                ++i_;
+                skip_ws();
+                if (c == '{') {
+                    if (peek() == '}') { stack_.pop_back(); ++i_; return true; }
+                    if (!key("expected a string key or '}'")) return false;
+                    expected = "expected a value after ':'";
+                } else {
+                    if (peek() == ']') { stack_.pop_back(); ++i_; return true; }
+                    expected = "expected a value or ']'";
+                }
+                skip_ws();
+                continue;
+            }
+            if (c == '"') return string();
+            if (c == '-' || (c >= '0' && c <= '9')) return number();
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return literal();
+            if (s_.substr(i_, 3) == "\xEF\xBB\xBF") {
+                fail(start, "byte order mark not at the start of the stream");
+                return false;
+            }
+            fail(start, expected);
+            return false;
+        }
+    }
+
+    bool key(const char* expected) {
+        if (peek() != '"') {
+            fail(i_, expected);
+            return false;
+        }
+        if (!string()) return false;
+        skip_ws();
+        if (peek() != ':') {
+            fail(i_, "expected ':' after an object key");
+            return false;
+        }
+        ++i_;
+        return true;
+    }
+
+    bool literal() {
+        std::size_t start = i_;
+        while (i_ < s_.size() && ((s_[i_] >= 'a' && s_[i_] <= 'z') || (s_[i_] >= 'A' && s_[i_] <= 'Z') ||
+                                  (s_[i_] >= '0' && s_[i_] <= '9')))
+            ++i_;
+        auto word = s_.substr(start, i_ - start);
+        if (word == "true" || word == "false" || word == "null") return true;
+        fail(start, "invalid literal (expected true, false or null)");
+        return false;
+    }
+
+    static bool digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+    bool number() {
+        std::size_t start = i_;
+        auto bad = [&] {
+            fail(start, "invalid number");
+            return false;
+        };
+        if (peek() == '-') ++i_;
+        if (peek() == '0') {
+            ++i_;
+        } else if (digit(peek())) {
+            while (digit(peek())) ++i_;
+        } else {
+            return bad();
+        }
+        if (peek() == '.') {
+            ++i_;
+            if (!digit(peek())) return bad();
+            while (digit(peek())) ++i_;
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            ++i_;
+            if (peek() == '+' || peek() == '-') ++i_;
+            if (!digit(peek())) return bad();
+            while (digit(peek())) ++i_;
+        }
+        if (digit(peek()) || peek() == '.' || (peek() >= 'a' && peek() <= 'z') || (peek() >= 'A' && peek() <= 'Z'))
+            return bad(); // "01", "1.2.3", "1x"
+        return true;
+    }
+
+    // \uXXXX at i_ (the backslash); returns the code unit or -1.
+    long hex4(std::size_t at) const noexcept {
+        if (at + 6 > s_.size() || s_[at] != '\\' || s_[at + 1] != 'u') return -1;
+        long v = 0;
+        for (std::size_t k = at + 2; k < at + 6; ++k) {
+            char c = s_[k];
+            int d = digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
+    bool string() {
+        std::size_t start = i_++;
+        while (i_ < s_.size()) {
+            auto c = static_cast<unsigned char>(s_[i_]);
+            if (c == '"') {
+                ++i_;
+                return true;
+            }
+            if (c < 0x20) {
+                fail(i_, "unescaped control character in a string");
+                return false;
+            }
+            if (c != '\\') {
+                ++i_;
+                continue;
+            }
+            char e = i_ + 1 < s_.size() ? s_[i_ + 1] : '\0';
+            if (e == 'u') {
+                long u = hex4(i_);
+                if (u < 0) {
+                    fail(i_, "invalid \\u escape (expected 4 hex digits)");
+                    return false;
+                }
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    long low = hex4(i_ + 6);
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        fail(i_, "lone surrogate in a \\u escape");
+                        return false;
+                    }
+                    i_ += 12;
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    fail(i_, "lone surrogate in a \\u escape");
+                    return false;
+                } else {
+                    i_ += 6;
+                }
+                continue;
+            }
+            if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+                i_ += 2;
+                continue;
+            }
+            fail(i_, "invalid escape in a string");
+            return false;
+        }
+        fail(start, "unterminated string");
+        return false;
+    }
+
+    std::string_view s_;
+    std::size_t max_depth_;
+    std::size_t i_ = 0;
+    std::vector<char> stack_;
+    syntax_error error_;
+};
+
+// Offset of the first number that simdjson cannot represent: an integer outside
+// [-2^63, 2^64) or a number whose magnitude overflows a double.
+std::size_t first_out_of_range_number(std::string_view s) noexcept {
+    bool in_string = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') { in_string = true; continue; }
+        if (c != '-' && (c < '0' || c > '9')) continue;
+        std::size_t j = i;
+        while (j < s.size() && (s[j] == '-' || s[j] == '+' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' ||
+                                (s[j] >= '0' && s[j] <= '9')))
+            ++j;
+        auto tok = s.substr(i, j - i);
+        bool integer = tok.find_first_of(".eE") == std::string_view::npos;
+        if (integer) {
+            bool neg = tok.front() == '-';
+            auto digits = tok.substr(neg ? 1 : 0);
+            auto limit = neg ? std::string_view("9223372036854775808") : std::string_view("18446744073709551615");
+            if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit)) return i;
+        } else {
+            double d = 0;
+            auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), d);
+            (void)p;
+            // Underflow rounds to zero in simdjson; only overflow is an error.
+            if (ec == std::errc::result_out_of_range) {
+                auto e = tok.find_first_of("eE");
+                if (e == std::string_view::npos || tok.substr(e + 1, 1) != "-") return i;
+            }
+        }
+        i = j - 1;
+    }
+    return std::string_view::npos;
+}
+
 std::string describe(simdjson::error_code err, std::string_view line, std::size_t max_depth) {
     using namespace simdjson;
-    std::size_t at = std::string_view::npos;
-    const char* what = nullptr;
     switch (err) {
-    case UTF8_ERROR: what = "invalid UTF-8"; at = first_invalid_utf8(line); break;
-    case UNESCAPED_CHARS: what = "unescaped control character in a string"; at = first_control(line); break;
-    case STRING_ERROR: what = "invalid string (bad escape or lone surrogate)"; break;
-    case NUMBER_ERROR: what = "invalid or out-of-range number"; break;
-    case DEPTH_ERROR:
-        return fmt::format("invalid JSON: nesting deeper than {} levels", max_depth);
-    case T_ATOM_ERROR: case F_ATOM_ERROR: case N_ATOM_ERROR:
-        what = "invalid literal (expected true, false or null)"; break;
-    case TAPE_ERROR: what = "invalid structure (missing or extra comma, brace, bracket, colon or value, or trailing content)"; break;
     case CAPACITY: return "invalid JSON: line too large for the parser";
     case MEMALLOC: return "invalid JSON: parser out of memory";
-    default: what = error_message(err); break;
+    case UTF8_ERROR:
+        // simdjson checks the encoding of the whole line before its grammar.
+        if (auto at = first_invalid_utf8(line); at != std::string_view::npos)
+            return fmt::format("invalid JSON: invalid UTF-8 at byte {}", at);
+        return "invalid JSON: invalid UTF-8";
+    default: break;
     }
-    if (at != std::string_view::npos) return fmt::format("invalid JSON: {} at byte {}", what, at);
-    return fmt::format("invalid JSON: {}", what);
+    auto syntax = syntax_scanner(line, max_depth).run();
+    if (syntax.at != std::string_view::npos) return fmt::format("invalid JSON: {} at byte {}", syntax.what, syntax.at);
+    if (err == NUMBER_ERROR) {
+        if (auto at = first_out_of_range_number(line); at != std::string_view::npos)
+            return fmt::format("invalid JSON: number out of range at byte {}", at);
+        return "invalid JSON: invalid or out-of-range number";
+    }
+    // The scanner found nothing simdjson objects to: report simdjson's own words.
+    return fmt::format("invalid JSON: {}", error_message(err));
 }
 
 const char* type_name(simdjson::dom::element_type t) noexcept {
@@ -118,7 +380,8 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
     simdjson::dom::element root;
     auto err = impl_->parser.parse(doc.data(), doc.size(), !in_place).get(root);
     if (err) {
-        auto message = describe(err, doc, opts_.max_depth);
+        // Offsets count from the start of `_raw` (the line, a stream-start BOM removed).
+        auto message = describe(err, line, opts_.max_depth);
         if (f.kind == frame_kind::partial) message += " (the stream ended before the line's newline)";
         write_error_body(out, message, line);
         return encode_result::error_document;

@@ -9,6 +9,7 @@
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/codec.hpp>
 #include <socketcap/document.hpp>
+#include <socketcap/error.hpp>
 #include <socketcap/pipeline.hpp>
 #include <socketcap/sink.hpp>
 #include <socketcap/transport.hpp>

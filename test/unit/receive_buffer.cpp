@@ -1,2 +1,100 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include <socketcap/receive_buffer.hpp>
+
 #include <catch2/catch.hpp>
-TEST_CASE("placeholder receive_buffer") { CHECK(true); }
+
+#include <cstring>
+#include <string>
+
+using namespace socketcap;
+
+namespace {
+
+void put(receive_buffer& b, std::string_view s) {
+    auto area = b.prepare(s.size());
+    REQUIRE(area.size() == s.size());
+    std::memcpy(area.data(), s.data(), s.size());
+    b.commit(s.size());
+}
+
+// Every padding byte past data().end() is read (ASan builds catch an overrun); returns them.
+std::string padding_bytes(const receive_buffer& b) {
+    const char* end = b.data().data() + b.size();
+    return std::string(end, receive_buffer::padding);
+}
+
+} // namespace
+
+TEST_CASE("receive_buffer keeps its padding readable past the data") {
+    receive_buffer b(1000);
+    CHECK(b.empty());
+    CHECK(b.capacity() == 0);
+    put(b, "hello");
+    CHECK(b.data() == "hello");
+    // Fresh storage is zero-filled, so the padding is initialised (simdjson reads it).
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+    // At full capacity the padding is still there.
+    put(b, std::string(b.capacity() - b.size(), 'x'));
+    CHECK(b.size() == b.capacity());
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+    // Consuming keeps the padding (the rest of the data counts as padding then).
+    b.consume(3);
+    CHECK(b.data().substr(0, 2) == "lo");
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+}
+
+TEST_CASE("receive_buffer data stays put across prepare() when it fits") {
+    receive_buffer b(1000);
+    put(b, "abc");
+    auto cap = b.capacity();
+    const char* where = b.data().data();
+    auto area = b.prepare(cap - 3);
+    CHECK(area.size() == cap - 3);
+    CHECK(b.data().data() == where);
+    CHECK(b.data() == "abc");
+    CHECK(b.capacity() == cap);
+}
+
+TEST_CASE("receive_buffer compacts consumed space before growing") {
+    receive_buffer b(16);
+    put(b, "0123456789");         // capacity 10
+    CHECK(b.capacity() == 10);
+    b.consume(6);                 // "6789" left
+    auto area = b.prepare(6);     // 4 + 6 fits in 10 once compacted
+    CHECK(area.size() == 6);
+    CHECK(b.capacity() == 10);
+    CHECK(b.data() == "6789");
+    CHECK(area.data() == b.data().data() + 4);
+    std::memcpy(area.data(), "abcdef", 6);
+    b.commit(6);
+    CHECK(b.data() == "6789abcdef");
+    CHECK(padding_bytes(b).size() == receive_buffer::padding);
+    // Consuming everything resets to the front.
+    b.consume(10);
+    CHECK(b.empty());
+    CHECK(b.prepare(10).data() == b.data().data());
+}
+
+TEST_CASE("receive_buffer grows geometrically and never past max_size") {
+    receive_buffer b(100);
+    put(b, std::string(10, 'a'));
+    CHECK(b.capacity() == 10);
+    put(b, std::string(5, 'b'));   // max(15, 20)
+    CHECK(b.capacity() == 20);
+    CHECK(b.data() == std::string(10, 'a') + std::string(5, 'b'));
+    auto area = b.prepare(1000);   // capped: 100 - 15 writable
+    CHECK(b.capacity() == 100);
+    CHECK(area.size() == 85);
+    b.commit(85);
+    CHECK(b.size() == 100);
+    CHECK(b.prepare(1).size() == 0); // full: nothing more until consumed
+    CHECK(b.capacity() == 100);
+    CHECK(padding_bytes(b).size() == receive_buffer::padding);
+    b.consume(1);
+    CHECK(b.prepare(5).size() == 1);  // compacted, still capped
+    CHECK(b.capacity() == 100);
+    CHECK(b.max_size() == 100);
+    b.clear();
+    CHECK(b.empty());
+    CHECK(b.prepare(100).size() == 100);
+}

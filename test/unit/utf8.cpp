@@ -52,3 +52,22 @@ TEST_CASE("utf8.is_valid") {
     CHECK_FALSE(utf8::is_valid("\xED\xB0\x80"));
     CHECK_FALSE(utf8::is_valid("a\0b\xFE"sv));
 }
+
+TEST_CASE("utf8.incomplete_tail of every proper prefix of every sequence length") {
+    const std::string_view seqs[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xE0\xA0\x80", "\xED\x9F\xBF",
+                                     "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"};
+    for (auto s : seqs) {
+        for (std::size_t n = 1; n < s.size(); ++n) {
+            INFO("sequence of " << s.size() << " bytes, prefix " << n);
+            CHECK(utf8::incomplete_tail(std::string("ab") + std::string(s.substr(0, n))) == n);
+            std::size_t sub = 0;
+            CHECK(utf8::sequence_length(s.substr(0, n), &sub) == 0);
+            CHECK(sub == n);
+        }
+        CHECK(utf8::incomplete_tail(s) == 0);
+        CHECK(utf8::sequence_length(s) == s.size());
+    }
+    CHECK(utf8::incomplete_tail("\xED\xA0") == 0); // a surrogate never completes
+    CHECK(utf8::incomplete_tail("\xF4\x90") == 0); // above U+10FFFF never completes
+    CHECK(utf8::incomplete_tail("\xC3\xA9\xC3\xA9") == 0);
+}

@@ -12,13 +12,16 @@ namespace socketcap {
 
 // The idle timer outlives the session if its handler is still queued when the session ends,
 // so its state is shared and the handler only acts while the session is alive.
+// Idleness is time spent in a read without bytes: while the session waits for its sink
+// (back-pressure) the server is not idle, so the timer only expires during a read.
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
 struct session<Transport, Codec, CheckpointPolicy>::watchdog {
     explicit watchdog(const typename Transport::executor_type& ex) : timer(ex) {}
     asio::steady_timer timer;
-    std::chrono::steady_clock::time_point last_activity;
+    std::chrono::steady_clock::time_point last_activity; // start of the read, or its last bytes
     std::chrono::steady_clock::duration limit{};
     Transport* transport = nullptr; // null once the session ended
+    bool reading = false;
     bool expired = false;
 
     static void arm(const std::shared_ptr<watchdog>& self) {
@@ -26,13 +29,15 @@ struct session<Transport, Codec, CheckpointPolicy>::watchdog {
         self->timer.async_wait([weak = std::weak_ptr<watchdog>(self)](std::error_code ec) {
             auto w = weak.lock();
             if (ec || !w || w->transport == nullptr) return;
-            if (std::chrono::steady_clock::now() >= w->last_activity + w->limit) {
+            auto now = std::chrono::steady_clock::now();
+            if (w->reading && now >= w->last_activity + w->limit) {
                 w->expired = true;
                 std::error_code ignored;
                 w->transport->lowest_layer().cancel(ignored);
-            } else {
-                arm(w);
+                return;
             }
+            if (!w->reading) w->last_activity = now; // re-check one limit later
+            arm(w);
         });
     }
 };
@@ -96,10 +101,21 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy>::run
 
     while (!stopped_) {
         auto area = pipeline_.prepare();
+        if (watchdog_) {
+            watchdog_->reading = true;
+            watchdog_->last_activity = std::chrono::steady_clock::now();
+        }
         auto [ec, n] = co_await transport_.async_read_some(asio::buffer(area.data(), area.size()),
                                                            as_tuple(use_awaitable));
+        if (watchdog_) {
+            watchdog_->reading = false;
+            if (watchdog_->expired && ec != asio::error::operation_aborted) {
+                // The read completed before the expiry's cancel reached it: keep watching.
+                watchdog_->expired = false;
+                watchdog::arm(watchdog_);
+            }
+        }
         if (n != 0) {
-            if (watchdog_) watchdog_->last_activity = std::chrono::steady_clock::now();
             env_.stamp(std::chrono::system_clock::now());
             auto docs_before = pipeline_.stats().documents;
             std::size_t out_before = out.size();
