@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include <socketcap/flow/config.hpp>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cmath>
+#include <fcntl.h>
+#include <limits>
+#include <system_error>
+#include <unistd.h>
+
+namespace socketcap::flow {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+/// The offending value as JSON, cut short: messages quote what the user wrote.
+std::string got(element e) {
+    std::string s = simdjson::minify(e);
+    if (s.size() > 64) {
+        s.resize(61);
+        s += "...";
+    }
+    return s;
+}
+
+/// An integer, also from a number like 9000.0 (some form builders write floats).
+std::optional<std::int64_t> as_integer(element e) {
+    switch (e.type()) {
+    case element_type::INT64: return std::int64_t(e.get_int64().value_unsafe());
+    case element_type::UINT64: return std::numeric_limits<std::int64_t>::max(); // above every range
+    case element_type::DOUBLE: {
+        double d = e.get_double().value_unsafe();
+        if (d == std::floor(d) && std::fabs(d) < 9.0e18) return static_cast<std::int64_t>(d);
+        return std::nullopt;
+    }
+    default: return std::nullopt;
+    }
+}
+
+std::optional<double> as_number(element e) {
+    double d = 0;
+    if (!e.is_number() || e.get_double().get(d)) return std::nullopt;
+    return d;
+}
+
+/// Looks up `key` in `obj`; absent and null both give nothing.
+std::optional<element> field(simdjson::dom::object obj, std::string_view key) {
+    element e;
+    if (obj.at_key(key).get(e) || e.is_null()) return std::nullopt;
+    return e;
+}
+
+struct reader {
+    simdjson::dom::object obj;
+    std::string prefix; // "tls." for nested fields
+    std::string error;
+
+    std::string name(std::string_view key) const { return prefix + std::string(key); }
+
+    bool fail(std::string message) {
+        if (error.empty()) error = std::move(message);
+        return false;
+    }
+
+    bool string(std::string_view key, std::string& out, bool required) {
+        auto e = field(obj, key);
+        if (!e) return required ? fail(name(key) + ": is required") : true;
+        std::string_view s;
+        if (e->get_string().get(s)) return fail(fmt::format("{}: must be a string, got {}", name(key), got(*e)));
+        out.assign(s);
+        return true;
+    }
+
+    bool boolean(std::string_view key, bool& out) {
+        auto e = field(obj, key);
+        if (!e) return true;
+        if (e->get_bool().get(out)) return fail(fmt::format("{}: must be true or false, got {}", name(key), got(*e)));
+        return true;
+    }
+
+    bool integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::int64_t& out, bool required,
+                 std::string_view range_text = {}) {
+        auto e = field(obj, key);
+        if (!e) return required ? fail(name(key) + ": is required") : true;
+        auto v = as_integer(*e);
+        if (!v || *v < lo || *v > hi) {
+            if (range_text.empty())
+                return fail(fmt::format("{}: must be an integer from {} to {}, got {}", name(key), lo, hi, got(*e)));
+            return fail(fmt::format("{}: must be {}, got {}", name(key), range_text, got(*e)));
+        }
+        out = *v;
+        return true;
+    }
+
+    /// A number of seconds in [lo, hi] (or (lo, hi] when `exclusive_lo`).
+    bool seconds(std::string_view key, double lo, double hi, bool exclusive_lo, std::string_view range_text,
+                 double& out, bool& present) {
+        auto e = field(obj, key);
+        present = e.has_value();
+        if (!e) return true;
+        auto v = as_number(*e);
+        if (!v || *v > hi || *v < lo || (exclusive_lo && *v == lo))
+            return fail(fmt::format("{}: must be {}, got {}", name(key), range_text, got(*e)));
+        out = *v;
+        return true;
+    }
+};
+
+std::string pem_error(std::string_view field_name, std::string_view value) {
+    if (is_pem(value) && value.find("-----END ") == std::string_view::npos)
+        return fmt::format("{}: PEM text has a -----BEGIN line but no -----END line", field_name);
+    return {};
+}
+
+} // namespace
+
+std::string_view to_string(codec_kind c) noexcept {
+    switch (c) {
+    case codec_kind::plain: return "plain";
+    case codec_kind::line: return "line";
+    case codec_kind::json: return "json";
+    }
+    return "line";
+}
+
+bool is_pem(std::string_view value) noexcept { return value.find("-----BEGIN ") != std::string_view::npos; }
+
+std::chrono::steady_clock::duration endpoint_config::reconnect_delay_duration() const noexcept {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(reconnect_delay));
+}
+
+std::chrono::steady_clock::duration endpoint_config::connection_timeout_duration() const noexcept {
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(connection_timeout));
+}
+
+std::chrono::steady_clock::duration endpoint_config::idle_timeout_duration() const noexcept {
+    if (!idle_timeout || *idle_timeout <= 0) return {};
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*idle_timeout));
+}
+
+parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
+    parsed<endpoint_config> result;
+    simdjson::dom::parser parser;
+    element root;
+    if (auto err = parser.parse(json.data(), json.size(), true).get(root)) {
+        result.error = fmt::format("config: not valid JSON: {}", simdjson::error_message(err));
+        return result;
+    }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj)) {
+        result.error = fmt::format("config: must be an object, got {}", got(root));
+        return result;
+    }
+
+    endpoint_config& c = result.value;
+    reader r{obj, {}, {}};
+    std::int64_t i = 0;
+    if (r.string("host", c.host, true) && c.host.empty()) r.fail("host: must not be empty");
+    if (r.error.empty() && c.host.find_first_of(" \t\r\n") != std::string::npos)
+        r.fail("host: must not contain spaces");
+    if (r.integer("port", 1, 65535, i, true)) c.port = static_cast<std::uint16_t>(i);
+
+    if (auto t = field(obj, "tls"); t && r.error.empty()) {
+        simdjson::dom::object tobj;
+        if (t->get_object().get(tobj)) {
+            r.fail(fmt::format("tls: must be an object, got {}", got(*t)));
+        } else {
+            reader tr{tobj, "tls.", {}};
+            tr.boolean("enabled", c.tls.enabled);
+            tr.boolean("verify_cert", c.tls.verify_cert);
+            tr.string("ca_cert", c.tls.ca_cert, false);
+            tr.string("client_cert", c.tls.client_cert, false);
+            tr.string("client_key", c.tls.client_key, false);
+            tr.string("server_hostname", c.tls.server_hostname, false);
+            if (tr.error.empty()) {
+                for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &c.tls.ca_cert},
+                                    {"tls.client_cert", &c.tls.client_cert},
+                                    {"tls.client_key", &c.tls.client_key}})
+                    if (auto e = pem_error(n, *v); !e.empty()) tr.fail(e);
+            }
+            if (!c.tls.client_cert.empty() && c.tls.client_key.empty())
+                tr.fail("tls.client_key: is required when tls.client_cert is set");
+            if (c.tls.client_cert.empty() && !c.tls.client_key.empty())
+                tr.fail("tls.client_cert: is required when tls.client_key is set");
+            if (c.tls.server_hostname.find_first_of(" \t\r\n") != std::string::npos)
+                tr.fail("tls.server_hostname: must not contain spaces");
+            if (!tr.error.empty()) r.fail(tr.error);
+        }
+    }
+
+    if (auto e = field(obj, "codec"); e && r.error.empty()) {
+        std::string_view s;
+        if (!e->get_string().get(s) && s == "plain") c.codec = codec_kind::plain;
+        else if (!e->get_string().get(s) && s == "line") c.codec = codec_kind::line;
+        else if (!e->get_string().get(s) && s == "json") c.codec = codec_kind::json;
+        else r.fail(fmt::format(R"(codec: must be one of "plain", "line", "json", got {})", got(*e)));
+    }
+    if (r.error.empty() && r.integer("buffer_size", limits::min_buffer_size, limits::max_buffer_size,
+                                     i = std::int64_t(c.buffer_size), false))
+        c.buffer_size = static_cast<std::size_t>(i);
+    bool present = false;
+    if (r.error.empty())
+        r.seconds("reconnect_delay", 0, limits::max_reconnect_delay, false, "a number of seconds from 0 to 86400",
+                  c.reconnect_delay, present);
+    if (r.error.empty())
+        r.integer("max_reconnect_attempts", -1, limits::max_reconnect_attempts, c.max_reconnect_attempts, false,
+                  "an integer from 0 to 2147483647, or -1 for unlimited");
+    if (r.error.empty())
+        r.seconds("connection_timeout", 0, limits::max_connection_timeout, true,
+                  "a number of seconds greater than 0 and at most 3600", c.connection_timeout, present);
+    double idle = 0;
+    if (r.error.empty() &&
+        r.seconds("idle_timeout", 0, limits::max_idle_timeout, false,
+                  "null (off) or a number of seconds from 0 (off) to 86400", idle, present) &&
+        present && idle > 0)
+        c.idle_timeout = idle;
+    if (r.error.empty() && r.integer("max_frame_bytes", limits::min_frame_bytes, limits::max_frame_bytes,
+                                     i = std::int64_t(c.max_frame_bytes), false))
+        c.max_frame_bytes = static_cast<std::size_t>(i);
+
+    result.error = std::move(r.error);
+    return result;
+}
+
+parsed<resource_config> parse_resource_config(std::string_view json) {
+    parsed<resource_config> result;
+    simdjson::dom::parser parser;
+    element root;
+    if (auto err = parser.parse(json.data(), json.size(), true).get(root)) {
+        result.error = fmt::format("resourceConfig: not valid JSON: {}", simdjson::error_message(err));
+        return result;
+    }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj)) {
+        result.error = fmt::format("resourceConfig: must be an object, got {}", got(root));
+        return result;
+    }
+    reader r{obj, {}, {}};
+    if (r.string("stream", result.value.stream, true) && result.value.stream.empty())
+        r.fail("stream: must not be empty");
+    result.error = std::move(r.error);
+    return result;
+}
+
+std::string check_tls_files(const tls_config& tls) {
+    for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &tls.ca_cert},
+                        {"tls.client_cert", &tls.client_cert},
+                        {"tls.client_key", &tls.client_key}}) {
+        if (v->empty() || is_pem(*v)) continue;
+        int fd = ::open(v->c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int err = errno;
+            return fmt::format("{}: cannot read file \"{}\": {}", n, *v, std::generic_category().message(err));
+        }
+        ::close(fd);
+    }
+    return {};
+}
+
+} // namespace socketcap::flow

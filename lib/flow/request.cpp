@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include <socketcap/flow/request.hpp>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace socketcap::flow {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+std::string got(element e) {
+    std::string s = simdjson::minify(e);
+    if (s.size() > 64) {
+        s.resize(61);
+        s += "...";
+    }
+    return s;
+}
+
+struct request_reader {
+    std::string error;
+
+    bool fail(std::string message) {
+        if (error.empty()) error = std::move(message);
+        return false;
+    }
+
+    /// The member `key` of `obj`, if present and not null.
+    static std::optional<element> member(object obj, std::string_view key) {
+        element e;
+        if (obj.at_key(key).get(e) || e.is_null()) return std::nullopt;
+        return e;
+    }
+
+    bool as_object(element e, std::string_view path, object& out) {
+        if (e.get_object().get(out)) return fail(fmt::format("{}: must be an object, got {}", path, got(e)));
+        return true;
+    }
+
+    bool raw(object obj, std::string_view key, std::string_view path, std::string& out) {
+        if (auto e = member(obj, key)) out = simdjson::minify(*e);
+        (void)path;
+        return true;
+    }
+
+    bool string(object obj, std::string_view key, std::string_view path, std::string& out) {
+        auto e = member(obj, key);
+        if (!e) return true;
+        std::string_view s;
+        if (e->get_string().get(s)) return fail(fmt::format("{}.{}: must be a string, got {}", path, key, got(*e)));
+        out.assign(s);
+        return true;
+    }
+
+    bool uint32(object obj, std::string_view key, std::string_view path, std::uint32_t& out) {
+        auto e = member(obj, key);
+        if (!e) return true;
+        std::uint64_t v = 0;
+        if (e->get_uint64().get(v) || v > 0xFFFFFFFFu)
+            return fail(fmt::format("{}.{}: must be an integer from 0 to 4294967295, got {}", path, key, got(*e)));
+        out = static_cast<std::uint32_t>(v);
+        return true;
+    }
+
+    bool bindings(object obj, std::string_view path, bool with_open_fields, std::vector<binding_request>& out) {
+        auto e = member(obj, "bindings");
+        if (!e) return true;
+        simdjson::dom::array arr;
+        if (e->get_array().get(arr))
+            return fail(fmt::format("{}.bindings: must be an array, got {}", path, got(*e)));
+        std::size_t index = 0;
+        for (element b : arr) {
+            std::string bpath = fmt::format("{}.bindings[{}]", path, index++);
+            object bobj;
+            if (!as_object(b, bpath, bobj)) return false;
+            binding_request& br = out.emplace_back();
+            br.resource_config = "{}";
+            raw(bobj, "resourceConfig", bpath, br.resource_config);
+            if (!with_open_fields) continue;
+            if (!string(bobj, "stateKey", bpath, br.state_key)) return false;
+            if (auto p = member(bobj, "resourcePath")) {
+                simdjson::dom::array parr;
+                if (p->get_array().get(parr))
+                    return fail(fmt::format("{}.resourcePath: must be an array of strings, got {}", bpath, got(*p)));
+                for (element part : parr) {
+                    std::string_view s;
+                    if (part.get_string().get(s))
+                        return fail(fmt::format("{}.resourcePath: must be an array of strings, got {}", bpath, got(*p)));
+                    br.resource_path.emplace_back(s);
+                }
+            }
+        }
+        return true;
+    }
+};
+
+} // namespace
+
+std::string_view to_string(request_kind k) noexcept {
+    switch (k) {
+    case request_kind::spec: return "spec";
+    case request_kind::discover: return "discover";
+    case request_kind::validate: return "validate";
+    case request_kind::apply: return "apply";
+    case request_kind::open: return "open";
+    case request_kind::acknowledge: return "acknowledge";
+    }
+    return "spec";
+}
+
+parsed<request> parse_request(std::string_view line) {
+    parsed<request> result;
+    request& req = result.value;
+    simdjson::dom::parser parser;
+    element root;
+    if (auto err = parser.parse(line.data(), line.size(), true).get(root)) {
+        result.error = fmt::format("request: not valid JSON: {}", simdjson::error_message(err));
+        return result;
+    }
+    request_reader r;
+    object robj;
+    if (!r.as_object(root, "request", robj)) {
+        result.error = std::move(r.error);
+        return result;
+    }
+
+    constexpr request_kind kinds[] = {request_kind::spec, request_kind::discover, request_kind::validate,
+                                      request_kind::apply, request_kind::open, request_kind::acknowledge};
+    std::optional<element> body;
+    for (request_kind k : kinds) {
+        if ((body = request_reader::member(robj, to_string(k)))) {
+            req.kind = k;
+            break;
+        }
+    }
+    if (!body) {
+        result.error = "request: expected one of spec, discover, validate, apply, open, acknowledge";
+        return result;
+    }
+    std::string path(to_string(req.kind));
+    object bobj;
+    if (!r.as_object(*body, path, bobj)) {
+        result.error = std::move(r.error);
+        return result;
+    }
+
+    switch (req.kind) {
+    case request_kind::spec:
+    case request_kind::acknowledge:
+        break;
+    case request_kind::discover:
+        r.raw(bobj, "config", path, req.config);
+        break;
+    case request_kind::validate:
+        r.raw(bobj, "config", path, req.config);
+        r.bindings(bobj, path, false, req.bindings);
+        break;
+    case request_kind::apply:
+    case request_kind::open: {
+        if (auto cap = request_reader::member(bobj, "capture")) {
+            object cobj;
+            std::string cpath = path + ".capture";
+            if (r.as_object(*cap, cpath, cobj)) {
+                r.raw(cobj, "config", cpath, req.config);
+                r.bindings(cobj, cpath, true, req.bindings);
+            }
+        }
+        if (req.kind == request_kind::open) {
+            r.raw(bobj, "state", path, req.state);
+            if (auto range = request_reader::member(bobj, "range")) {
+                object rgobj;
+                std::string rpath = path + ".range";
+                if (r.as_object(*range, rpath, rgobj)) {
+                    r.uint32(rgobj, "keyBegin", rpath, req.range.key_begin);
+                    r.uint32(rgobj, "keyEnd", rpath, req.range.key_end);
+                }
+            }
+        }
+        break;
+    }
+    }
+    result.error = std::move(r.error);
+    return result;
+}
+
+binding_state parse_binding_state(std::string_view state_json, std::string_view state_key) {
+    binding_state st;
+    simdjson::dom::parser parser;
+    element root;
+    if (parser.parse(state_json.data(), state_json.size(), true).get(root)) return st;
+    object entry;
+    if (root.at_key("bindingStateV1").at_key(state_key).get_object().get(entry)) return st;
+    std::string_view sid;
+    if (!entry.at_key("session_id").get_string().get(sid)) st.session_id.assign(sid);
+    std::uint64_t v = 0;
+    if (!entry.at_key("sequence").get_uint64().get(v)) st.sequence = v;
+    if (!entry.at_key("bytes").get_uint64().get(v)) st.bytes = v;
+    if (!entry.at_key("documents").get_uint64().get(v)) st.documents = v;
+    return st;
+}
+
+} // namespace socketcap::flow

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The human command line (check, capture, --help, --version) and the bundled socket-feed.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace harness;
+
+namespace {
+
+/// A config file in the test's temporary directory, removed afterwards.
+struct temp_file {
+    std::string path;
+    temp_file(const std::string& name, const std::string& content)
+        : path(fmt::format("/tmp/socketcap-test-{}-{}", ::getpid(), name)) {
+        std::ofstream(path) << content;
+    }
+    ~temp_file() { std::remove(path.c_str()); }
+};
+
+/// Starts socket-feed with `args` and returns it with the port it printed.
+std::uint16_t feed_port(child& feed) {
+    auto line = feed.read_line();
+    REQUIRE(line.has_value());
+    return static_cast<std::uint16_t>(std::stoul(*line));
+}
+
+} // namespace
+
+TEST_CASE("--help and --version", "[cli]") {
+    child h({binary("SOURCE_SOCKET"), "--help"});
+    REQUIRE(h.wait() == 0);
+    REQUIRE(!h.all_lines().empty());
+    CHECK(h.all_lines()[0] == "source-socket: capture a TCP socket stream into Estuary Flow.");
+    child v({binary("SOURCE_SOCKET"), "--version"});
+    REQUIRE(v.wait() == 0);
+    CHECK(v.all_lines() == std::vector<std::string>{"source-socket 0.1.0"});
+    child bad({binary("SOURCE_SOCKET"), "frobnicate"});
+    CHECK(bad.wait() == 2);
+    CHECK(bad.err_lines().at(0) == R"(source-socket: unknown command "frobnicate")");
+}
+
+TEST_CASE("capture: YAML config against socket-feed, --max-docs stops it", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "50", "--hold"});
+    auto port = feed_port(feed);
+    // The spec's examples wrap the fields in `config:`; numbers, booleans and null follow YAML.
+    temp_file cfg("capture.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  codec: json\n"
+                                              "  idle_timeout: null\n  tls:\n    enabled: false\n", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path, "--max-docs", "7"});
+    REQUIRE(c.wait() == 0);
+    auto lines = c.all_lines();
+    REQUIRE(lines.size() == 7);
+    simdjson::dom::parser p;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        simdjson::dom::element e;
+        REQUIRE(p.parse(lines[i]).get(e) == simdjson::SUCCESS);
+        std::uint64_t seq = 0, data_seq = 0;
+        CHECK(e["sequence"].get_uint64().get(seq) == simdjson::SUCCESS);
+        CHECK(seq == i + 1);
+        CHECK(e["data"]["seq"].get_uint64().get(data_seq) == simdjson::SUCCESS);
+        CHECK(data_seq == i + 1);
+        CHECK(e["captured"].error() == simdjson::NO_SUCH_FIELD); // plain documents, no envelope
+    }
+    feed.signal(SIGTERM);
+    feed.wait();
+}
+
+TEST_CASE("capture: every line of a socket-feed connection, in order", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "lines", "--count", "1000", "--line-bytes", "200"});
+    auto port = feed_port(feed);
+    temp_file cfg("lines.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"max_reconnect_attempts":0,"reconnect_delay":0}})", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});
+    // The feed serves one connection, then the reconnect fails and max_reconnect_attempts 0 ends it.
+    CHECK(c.wait() == 1);
+    auto lines = c.all_lines();
+    REQUIRE(lines.size() == 1000);
+    simdjson::dom::parser p;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        simdjson::dom::element e;
+        REQUIRE(p.parse(lines[i]).get(e) == simdjson::SUCCESS);
+        std::string_view raw;
+        REQUIRE(e["raw"].get_string().get(raw) == simdjson::SUCCESS);
+        CHECK(raw.size() == 200);
+        CHECK(raw.find(fmt::format(" seq={} ", i + 1)) != std::string_view::npos);
+    }
+    CHECK(feed.wait() == 0);
+}
+
+TEST_CASE("check: config errors and connection results for humans", "[cli]") {
+    temp_file bad("bad.yaml", "host: example.com\nport: 70000\n");
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", bad.path});
+    CHECK(c1.wait() == 1);
+    CHECK(c1.err_lines().at(0) == fmt::format("error: {}: port: must be an integer from 1 to 65535, got 70000", bad.path));
+
+    temp_file quoted("quoted.yaml", "host: example.com\nport: \"9000\"\n");
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", quoted.path});
+    CHECK(c2.wait() == 1);
+    CHECK(c2.err_lines().at(0) == fmt::format(R"(error: {}: port: must be an integer from 1 to 65535, got "9000")", quoted.path));
+
+    server s({{"", false}});
+    temp_file good("good.json", fmt::format(R"({{"host":"127.0.0.1","port":{}}})", s.port()));
+    child c3({binary("SOURCE_SOCKET"), "check", "--config", good.path});
+    CHECK(c3.wait() == 0);
+    CHECK(c3.all_lines() == std::vector<std::string>{fmt::format("config OK: 127.0.0.1:{}, codec line, tls off", s.port()),
+                                                     fmt::format("connection OK: connected to 127.0.0.1:{}", s.port())});
+
+    child c4({binary("SOURCE_SOCKET"), "check", "--config", "/nonexistent/x.yaml"});
+    CHECK(c4.wait() == 1);
+    CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml")");
+}
+
+TEST_CASE("socket-feed: deterministic records", "[feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2"});
+    auto port = feed_port(feed);
+    temp_file cfg("feed.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"codec":"json","max_reconnect_attempts":0,"reconnect_delay":0}})", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});
+    c.wait();
+    auto lines = c.all_lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find(R"("data":{"ts":"2026-01-01T00:00:00.000Z","level":"info","conn":1,"seq":1,"msg":"sample event 1","value":919.01})") != std::string::npos);
+    CHECK(lines[1].find(R"("data":{"ts":"2026-01-01T00:00:00.001Z","level":"info","conn":1,"seq":2,"msg":"sample event 2","value":838.02})") != std::string::npos);
+}

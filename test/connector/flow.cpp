@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The sans-I/O Flow layer: config and request parsing, response rendering.
+#include <socketcap/flow/config.hpp>
+#include <socketcap/flow/request.hpp>
+#include <socketcap/flow/response.hpp>
+
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+using namespace socketcap;
+using namespace socketcap::flow;
+
+TEST_CASE("endpoint config: defaults", "[flow][config]") {
+    auto c = parse_endpoint_config(R"({"host":"data.example.com","port":9000})");
+    REQUIRE(c);
+    CHECK(c.value.host == "data.example.com");
+    CHECK(c.value.port == 9000);
+    CHECK_FALSE(c.value.tls.enabled);
+    CHECK(c.value.tls.verify_cert);
+    CHECK(c.value.tls.ca_cert.empty());
+    CHECK(c.value.codec == codec_kind::line);
+    CHECK(c.value.buffer_size == 65536);
+    CHECK(c.value.reconnect_delay == 5.0);
+    CHECK(c.value.max_reconnect_attempts == -1);
+    CHECK(c.value.connection_timeout == 30.0);
+    CHECK_FALSE(c.value.idle_timeout.has_value());
+    CHECK(c.value.idle_timeout_duration().count() == 0);
+    CHECK(c.value.max_frame_bytes == 1048576);
+}
+
+TEST_CASE("endpoint config: every field, unknown fields ignored, null means default", "[flow][config]") {
+    auto c = parse_endpoint_config(R"({"host":"h","port":1,"codec":"json","buffer_size":1024,"reconnect_delay":0,
+        "max_reconnect_attempts":3,"connection_timeout":0.5,"idle_timeout":2.5,"max_frame_bytes":67108864,
+        "tls":{"enabled":true,"verify_cert":false,"ca_cert":"/ca.pem","client_cert":"/c.pem","client_key":"/k.pem",
+        "server_hostname":"name.test"},"sops":{"x":1},"future":null,"port_extra":1})");
+    REQUIRE(c);
+    CHECK(c.value.codec == codec_kind::json);
+    CHECK(c.value.buffer_size == 1024);
+    CHECK(c.value.reconnect_delay == 0);
+    CHECK(c.value.max_reconnect_attempts == 3);
+    CHECK(c.value.connection_timeout == 0.5);
+    CHECK(c.value.idle_timeout == 2.5);
+    CHECK(c.value.max_frame_bytes == 67108864);
+    CHECK(c.value.tls.enabled);
+    CHECK_FALSE(c.value.tls.verify_cert);
+    CHECK(c.value.tls.client_key == "/k.pem");
+    CHECK(c.value.tls.server_hostname == "name.test");
+
+    auto n = parse_endpoint_config(R"({"host":"h","port":9000.0,"codec":null,"idle_timeout":0,"tls":null})");
+    REQUIRE(n);
+    CHECK(n.value.port == 9000);
+    CHECK(n.value.codec == codec_kind::line);
+    CHECK_FALSE(n.value.idle_timeout.has_value());
+}
+
+TEST_CASE("endpoint config: bad input never throws and names the field", "[flow][config]") {
+    CHECK(parse_endpoint_config("").error.rfind("config: not valid JSON: ", 0) == 0);
+    CHECK(parse_endpoint_config("{\"host\":").error.rfind("config: not valid JSON: ", 0) == 0);
+    CHECK(parse_endpoint_config(R"({"host":"h","port":18446744073709551615})").error ==
+          "port: must be an integer from 1 to 65535, got 18446744073709551615");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":-1})").error == "port: must be an integer from 1 to 65535, got -1");
+    std::string long_host(100, 'a');
+    CHECK(parse_endpoint_config(R"({"host":")" + long_host + R"(","port":1,"codec":")" + long_host + R"("})").error ==
+          R"(codec: must be one of "plain", "line", "json", got ")" + std::string(60, 'a') + "...");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"client_key":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"}})")
+              .error == "tls.client_cert: is required when tls.client_key is set");
+}
+
+TEST_CASE("resource config", "[flow][config]") {
+    CHECK(parse_resource_config(R"({"stream":"socket_events"})").value.stream == "socket_events");
+    CHECK(parse_resource_config(R"({"stream":5})").error == "stream: must be a string, got 5");
+    CHECK(parse_resource_config(R"("x")").error == R"(resourceConfig: must be an object, got "x")");
+}
+
+TEST_CASE("requests: open with unknown fields, defaults for missing ones", "[flow][request]") {
+    auto r = parse_request(R"({"open":{"capture":{"name":"a/b","config":{"host":"h","port":1},"bindings":[
+        {"resourceConfig":{"stream":"s"},"resourcePath":["s"],"stateKey":"s.v1","backfill":1,"newThing":{}}],
+        "inactiveBindings":[]},"version":"v","range":{"keyEnd":4294967295,"rClockEnd":4294967295},
+        "state":{"bindingStateV1":{"s.v1":{"session_id":"id","sequence":7,"bytes":70,"documents":7}}}},"$internal":{}})");
+    REQUIRE(r);
+    CHECK(r.value.kind == request_kind::open);
+    CHECK(r.value.config == R"({"host":"h","port":1})");
+    REQUIRE(r.value.bindings.size() == 1);
+    CHECK(r.value.bindings[0].resource_config == R"({"stream":"s"})");
+    CHECK(r.value.bindings[0].resource_path == std::vector<std::string>{"s"});
+    CHECK(r.value.bindings[0].state_key == "s.v1");
+    CHECK(r.value.range.full());
+    auto st = parse_binding_state(r.value.state, "s.v1");
+    CHECK(st.session_id == "id");
+    CHECK(st.sequence == 7);
+    CHECK(st.bytes == 70);
+    CHECK(st.documents == 7);
+    CHECK(parse_binding_state(r.value.state, "other").documents == 0);
+    CHECK(parse_binding_state("garbage", "s.v1").documents == 0);
+
+    auto split = parse_request(R"({"open":{"range":{"keyBegin":2147483648,"keyEnd":4294967295}}})");
+    REQUIRE(split);
+    CHECK_FALSE(split.value.range.full());
+}
+
+TEST_CASE("requests: errors", "[flow][request]") {
+    CHECK(parse_request("").error.rfind("request: not valid JSON: ", 0) == 0);
+    CHECK(parse_request("[]").error == "request: must be an object, got []");
+    CHECK(parse_request(R"({"spec":1})").error == "spec: must be an object, got 1");
+    CHECK(parse_request(R"({"validate":{"bindings":{}}})").error == "validate.bindings: must be an array, got {}");
+    CHECK(parse_request(R"({"open":{"capture":{"bindings":[{"stateKey":5}]}}})").error ==
+          "open.capture.bindings[0].stateKey: must be a string, got 5");
+    CHECK(parse_request(R"({"open":{"range":{"keyEnd":-1}}})").error ==
+          "open.range.keyEnd: must be an integer from 0 to 4294967295, got -1");
+    auto spec = parse_request(R"({"spec":{"connectorType":"IMAGE","config":{"partial":true}}})");
+    REQUIRE(spec);
+    CHECK(spec.value.kind == request_kind::spec);
+}
+
+TEST_CASE("responses: exact lines", "[flow][response]") {
+    output_buffer out;
+    write_checkpoint(out, "a\"b", binding_state{"sid", 3, 30, 4});
+    CHECK(view(out) == R"({"checkpoint":{"state":{"updated":{"bindingStateV1":{"a\"b":{"session_id":"sid","sequence":3,"bytes":30,"documents":4}}},"mergePatch":true}}})" "\n");
+    out.clear();
+    write_validated(out, {"x", "y"});
+    CHECK(view(out) == R"({"validated":{"bindings":[{"resourcePath":["x"]},{"resourcePath":["y"]}]}})" "\n");
+    out.clear();
+    write_opened(out);
+    write_applied(out);
+    CHECK(view(out) == "{\"opened\":{}}\n{\"applied\":{}}\n");
+    out.clear();
+    write_spec(out);
+    std::string_view spec = view(out);
+    CHECK(spec.find('\n') == spec.size() - 1); // one line
+    simdjson::dom::parser p;
+    simdjson::dom::element e;
+    CHECK(p.parse(spec.data(), spec.size() - 1).get(e) == simdjson::SUCCESS);
+    for (auto codec : {codec_kind::line, codec_kind::json, codec_kind::plain})
+        CHECK(p.parse(std::string(document_schema(codec))).get(e) == simdjson::SUCCESS);
+}

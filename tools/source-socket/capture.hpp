@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The capture loop: connect, run a session until the connection ends, wait reconnect_delay,
+// connect again. Each connection is a new session (new session_id, sequence from 1).
+#ifndef SOCKETCAP_TOOLS_SOURCE_SOCKET_CAPTURE_HPP
+#define SOCKETCAP_TOOLS_SOURCE_SOCKET_CAPTURE_HPP
+
+#include <socketcap/flow/config.hpp>
+#include <socketcap/flow/request.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace source_socket {
+
+struct capture_options {
+    socketcap::flow::endpoint_config config;
+    /// true: Flow `captured` messages and checkpoints; false: plain NDJSON documents.
+    bool flow_protocol = true;
+    std::string state_key;                    ///< bindingStateV1 key of the checkpoints
+    socketcap::flow::binding_state initial;   ///< from open.state: totals carry on from it
+    std::uint64_t max_documents = 0;          ///< stop after this many documents; 0 = never
+    bool stop_on_stdin_eof = true;            ///< the Flow runtime ends a session by closing stdin
+};
+
+/// Runs until stopped (stdin EOF, SIGTERM, SIGINT, max_documents) → 0, or until a fatal error
+/// (reconnect attempts exhausted, stdout closed) → 1 with the reason logged last.
+int run_capture(const capture_options& opts);
+
+/// Error text for a failed connection check, or empty when host:port accepted a connection
+/// within connection_timeout. `address` receives the connected address.
+std::string check_connection(const socketcap::flow::endpoint_config& config, std::string* address = nullptr);
+
+} // namespace source_socket
+
+#endif

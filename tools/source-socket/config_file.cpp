@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include "config_file.hpp"
+
+#include <socketcap/json_writer.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace source_socket {
+
+namespace {
+
+using socketcap::output_buffer;
+
+bool is_one_of(const std::string& s, std::initializer_list<const char*> words) {
+    for (const char* w : words)
+        if (s == w) return true;
+    return false;
+}
+
+void write_scalar(output_buffer& out, const YAML::Node& n) {
+    const std::string& s = n.Scalar();
+    // "!" marks a quoted scalar: always a string, like "9000" in JSON.
+    if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") {
+        socketcap::json::write_string(out, s);
+        return;
+    }
+    if (is_one_of(s, {"", "~", "null", "Null", "NULL"})) return socketcap::append(out, "null");
+    if (is_one_of(s, {"true", "True", "TRUE"})) return socketcap::append(out, "true");
+    if (is_one_of(s, {"false", "False", "FALSE"})) return socketcap::append(out, "false");
+    static const std::regex integer(R"([-+]?[0-9]+)");
+    static const std::regex number(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+    std::string_view v = s;
+    if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+    if (std::regex_match(s, integer)) {
+        std::int64_t i = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), i);
+        if (ec == std::errc{} && p == v.data() + v.size()) {
+            socketcap::json::write_int(out, i);
+            return;
+        }
+    }
+    if (std::regex_match(s, number)) {
+        double d = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+        if (ec == std::errc{} && p == v.data() + v.size()) {
+            fmt::format_to(fmt::appender(out), "{}", d);
+            return;
+        }
+    }
+    socketcap::json::write_string(out, s);
+}
+
+void write_node(output_buffer& out, const YAML::Node& n) {
+    switch (n.Type()) {
+    case YAML::NodeType::Scalar: write_scalar(out, n); break;
+    case YAML::NodeType::Sequence: {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& item : n) {
+            if (!first) out.push_back(',');
+            first = false;
+            write_node(out, item);
+        }
+        out.push_back(']');
+        break;
+    }
+    case YAML::NodeType::Map: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& kv : n) {
+            if (!first) out.push_back(',');
+            first = false;
+            socketcap::json::write_string(out, kv.first.Scalar());
+            out.push_back(':');
+            write_node(out, kv.second);
+        }
+        out.push_back('}');
+        break;
+    }
+    default: socketcap::append(out, "null"); break;
+    }
+}
+
+} // namespace
+
+std::string yaml_to_json(const std::string& text) {
+    YAML::Node root = YAML::Load(text);
+    // The spec's examples show `config: {host: …}`: accept that wrapping as well.
+    if (root.IsMap() && !root["host"] && root["config"] && root["config"].IsMap()) root = root["config"];
+    output_buffer out;
+    write_node(out, root);
+    return std::string(out.data(), out.size());
+}
+
+socketcap::flow::parsed<std::string> load_config_file(const std::string& path) {
+    socketcap::flow::parsed<std::string> result;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        result.error = fmt::format("cannot read config file \"{}\"", path);
+        return result;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        result.value = yaml_to_json(ss.str());
+    } catch (const YAML::Exception& e) {
+        result.error = fmt::format("config file \"{}\": line {}, column {}: {}", path, e.mark.line + 1,
+                                   e.mark.column + 1, e.msg);
+    }
+    return result;
+}
+
+} // namespace source_socket

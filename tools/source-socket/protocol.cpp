@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include "protocol.hpp"
+#include "capture.hpp"
+#include "log.hpp"
+
+#include <socketcap/flow/response.hpp>
+
+#include <cerrno>
+#include <poll.h>
+#include <unistd.h>
+
+namespace source_socket {
+
+namespace flow = socketcap::flow;
+
+namespace {
+
+/// The first non-blank line of stdin (without its newline); EOF ends a last unterminated one.
+bool read_request_line(std::string& line) {
+    std::string buf;
+    char chunk[4096];
+    for (;;) {
+        auto nl = buf.find('\n');
+        while (nl != std::string::npos) {
+            line = buf.substr(0, nl);
+            if (line.find_first_not_of(" \t\r") != std::string::npos) return true;
+            buf.erase(0, nl + 1);
+            nl = buf.find('\n');
+        }
+        ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            line = buf;
+            return line.find_first_not_of(" \t\r") != std::string::npos;
+        }
+        buf.append(chunk, static_cast<std::size_t>(n));
+    }
+}
+
+int fail(std::string_view message) {
+    log(log_level::error, message);
+    return 1;
+}
+
+int respond(const socketcap::output_buffer& out) {
+    if (!write_stdout(socketcap::view(out))) return fail("cannot write the response to stdout");
+    return 0;
+}
+
+} // namespace
+
+bool write_stdout(std::string_view s) {
+    while (!s.empty()) {
+        ssize_t n = ::write(STDOUT_FILENO, s.data(), s.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+                pollfd p{STDOUT_FILENO, POLLOUT, 0};
+                ::poll(&p, 1, -1);
+                continue;
+            }
+            return false;
+        }
+        s.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+std::string check_tls_support(const flow::endpoint_config& config) {
+    if (!config.tls.enabled) return {};
+    if (auto e = flow::check_tls_files(config.tls); !e.empty()) return e;
+    // The TLS transport (socketcap::tls) is wired in after it is merged.
+    return "tls.enabled: TLS support is not built into this version";
+}
+
+std::string check_capture(const flow::endpoint_config& config, const std::vector<flow::binding_request>& bindings,
+                          std::vector<std::string>& streams) {
+    if (bindings.size() > 1)
+        return fmt::format("bindings: exactly one binding is supported for now, got {}", bindings.size());
+    for (std::size_t i = 0; i < bindings.size(); ++i) {
+        auto rc = flow::parse_resource_config(bindings[i].resource_config);
+        if (!rc) return fmt::format("bindings[{}].{}", i, rc.error);
+        streams.push_back(rc.value.stream);
+    }
+    return check_tls_support(config);
+}
+
+int run_protocol() {
+    std::string line;
+    if (!read_request_line(line)) return fail("no request: stdin closed before a request arrived");
+    auto req = flow::parse_request(line);
+    if (!req) return fail(req.error);
+    const flow::request& r = req.value;
+    log(log_level::debug, "request", {{"type", flow::to_string(r.kind)}});
+
+    socketcap::output_buffer out;
+    switch (r.kind) {
+    case flow::request_kind::spec:
+        flow::write_spec(out);
+        return respond(out);
+    case flow::request_kind::apply:
+        flow::write_applied(out);
+        return respond(out);
+    case flow::request_kind::acknowledge:
+        return fail("acknowledge: unexpected before open");
+    case flow::request_kind::discover: {
+        auto cfg = flow::parse_endpoint_config(r.config);
+        if (!cfg) return fail(cfg.error);
+        flow::write_discovered(out, cfg.value.codec);
+        return respond(out);
+    }
+    case flow::request_kind::validate: {
+        auto cfg = flow::parse_endpoint_config(r.config);
+        if (!cfg) return fail(cfg.error);
+        std::vector<std::string> streams;
+        if (auto e = check_capture(cfg.value, r.bindings, streams); !e.empty()) return fail(e);
+        std::string address;
+        if (auto e = check_connection(cfg.value, &address); !e.empty()) return fail(e);
+        log(log_level::info, "connection check passed", {{"address", address}});
+        flow::write_validated(out, streams);
+        return respond(out);
+    }
+    case flow::request_kind::open: {
+        auto cfg = flow::parse_endpoint_config(r.config);
+        if (!cfg) return fail(cfg.error);
+        std::vector<std::string> streams;
+        if (auto e = check_capture(cfg.value, r.bindings, streams); !e.empty()) return fail(e);
+        if (streams.empty()) return fail("bindings: the capture has no bindings");
+        if (!r.range.full())
+            return fail("range: this capture cannot be split across shards (every shard would open the same "
+                        "connection); use one shard");
+        capture_options opts;
+        opts.config = cfg.value;
+        opts.state_key = r.bindings[0].state_key.empty() ? streams[0] : r.bindings[0].state_key;
+        opts.initial = flow::parse_binding_state(r.state, opts.state_key);
+        log(log_level::info, "capture started",
+            {{"eventType", "connectorStatus"}, {"host", opts.config.host}, {"port", opts.config.port},
+             {"codec", flow::to_string(opts.config.codec)}, {"state_key", opts.state_key},
+             {"previous_session_id", opts.initial.session_id}, {"previous_sequence", opts.initial.sequence},
+             {"documents", opts.initial.documents}, {"bytes", opts.initial.bytes}});
+        flow::write_opened(out);
+        if (!write_stdout(socketcap::view(out))) return fail("cannot write the response to stdout");
+        return run_capture(opts);
+    }
+    }
+    return fail("unreachable request type");
+}
+
+} // namespace source_socket
