@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// TLS client settings, the `tls.*` configuration block. Kept free of Asio and wolfSSL so that
+// configuration code can include it cheaply; socketcap/tls/tls.hpp consumes it.
+#ifndef SOCKETCAP_TLS_OPTIONS_HPP
+#define SOCKETCAP_TLS_OPTIONS_HPP
+
+#include <string>
+
+namespace socketcap::tls {
+
+/// ca_cert, client_cert and client_key each hold either a file path or inline PEM: a value that
+/// contains "-----BEGIN" is PEM, anything else is a path (docs/tls.md).
+struct client_options {
+    /// Chain and hostname verification. Off: any certificate is accepted (a warning is returned).
+    bool verify_cert = true;
+    /// CA certificate(s) to trust instead of the system store; empty: the system store.
+    std::string ca_cert;
+    /// Client certificate (chain) for mutual TLS; needs client_key.
+    std::string client_cert;
+    /// Private key of client_cert. Secret: never echoed in messages.
+    std::string client_key;
+    /// Passphrase of an encrypted client_key (PKCS#8 or legacy PEM encryption). Secret.
+    std::string client_key_password;
+    /// Name to verify and to send as SNI; empty: the connection's host.
+    std::string server_hostname;
+};
+
+} // namespace socketcap::tls
+
+#endif

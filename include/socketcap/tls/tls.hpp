@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The TLS transport: Asio's ssl::stream over wolfSSL's OpenSSL-compatibility layer, plus the
+// pieces Asio leaves to the caller: a validated client context, a handshake that verifies the
+// host name and is bounded by a deadline, and failures explained in sentences (wolfSSL reports
+// almost everything as "unexpected result"). docs/tls.md lists the messages.
+#ifndef SOCKETCAP_TLS_TLS_HPP
+#define SOCKETCAP_TLS_TLS_HPP
+
+#include <socketcap/tls/error.hpp>
+#include <socketcap/tls/options.hpp>
+#include <socketcap/transport.hpp>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace socketcap::tls {
+
+/// A TLS stream over a TCP socket; a session reads it like a plain socket.
+using tls_transport = asio::ssl::stream<asio::ip::tcp::socket>;
+
+struct context_result {
+    /// The client context, shared by every connection made with the same options; null on error.
+    std::shared_ptr<asio::ssl::context> context;
+    std::error_code ec;
+    /// On error: a sentence that names the field ("tls.client_key: does not match
+    /// tls.client_cert"). Never contains key material or the password.
+    std::string message;
+};
+
+/// Loads and checks everything in `opts`: CA (file, inline PEM, or the system store), client
+/// certificate and key (file or inline PEM, encrypted keys with client_key_password, key/cert
+/// match). TLS 1.2 minimum, TLS 1.3 preferred, ChaCha20-Poly1305 first (this wolfSSL build has
+/// no AES-NI, so ChaCha20 is the faster cipher).
+context_result make_context(const client_options& opts);
+
+struct handshake_result {
+    std::error_code ec; ///< socketcap::error::connect_timeout, a socketcap::tls::error, or Asio's
+    std::string message; ///< on error: why, as a sentence
+    /// Non-empty when the connection is insecure: "certificate verification is disabled"
+    /// (tls.verify_cert: false). Log it once per connection.
+    std::string warning;
+    std::string version; ///< negotiated, e.g. "TLSv1.3" (on success)
+    std::string cipher;  ///< negotiated, e.g. "TLS13-CHACHA20-POLY1305-SHA256" (on success)
+};
+
+/// Runs the client handshake on `stream`, whose TCP socket is already connected to `host`.
+/// The name to verify and send as SNI is opts.server_hostname, else `host`; an IP address is
+/// matched against the certificate's IP SANs and never sent as SNI. `opts` must be the options
+/// the stream's context was made from. The handshake is abandoned at `deadline` (a server that
+/// accepts TCP but never answers fails with socketcap::error::connect_timeout). `host` and `opts`
+/// are taken by value: the coroutine may outlive the caller's temporaries.
+asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string host, client_options opts,
+                                            std::chrono::steady_clock::time_point deadline);
+
+/// Explains an error that ended reading after a successful handshake: a clean close
+/// (close_notify), a close without close_notify (stream_truncated: data may be missing), or an
+/// alert, in particular certificate_required, which TLS 1.3 sends on the first read when the
+/// server wants a client certificate. Other errors are described by their own message.
+std::string describe_read_error(tls_transport& stream, std::error_code ec);
+
+/// The error code to report for `ec` from a read (maps the certificate_required alert to
+/// error::client_certificate_required; anything else is returned unchanged).
+std::error_code classify_read_error(tls_transport& stream, std::error_code ec);
+
+} // namespace socketcap::tls
+
+static_assert(socketcap::transport<socketcap::tls::tls_transport>);
+
+#endif

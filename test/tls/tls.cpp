@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// socketcap::tls against real TLS servers (openssl s_server and socat, both OpenSSL) on
+// 127.0.0.1, with certificates made fresh by make-certs.sh for every run. Each case asserts the
+// exact documents of a session or the exact sentence a user would see.
+// error.hpp first: session.hpp uses error_code without including it (reported to the lead).
+#include <socketcap/error.hpp>
+#include <socketcap/session.hpp>
+#include <socketcap/sink.hpp>
+#include <socketcap/text_codec.hpp>
+#include <socketcap/tls/tls.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace tls = socketcap::tls;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return std::move(s).str();
+}
+
+// The certificates of this test run, made once per process and removed at exit.
+class certificates {
+public:
+    static const certificates& get() {
+        static const certificates instance;
+        return instance;
+    }
+    fs::path path(const std::string& name) const { return dir_ / name; }
+    std::string str(const std::string& name) const { return path(name).string(); }
+    std::string pem(const std::string& name) const { return read_text(path(name)); }
+    const fs::path& dir() const { return dir_; }
+
+    certificates(const certificates&) = delete;
+    certificates& operator=(const certificates&) = delete;
+
+private:
+    certificates() {
+        std::string tmpl = (fs::temp_directory_path() / "socketcap-tls-XXXXXX").string();
+        if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir_ = tmpl;
+        std::string cmd = std::string("sh '") + SOCKETCAP_TLS_MAKE_CERTS + "' '" + dir_.string() + "'";
+        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("make-certs.sh failed");
+        std::ofstream(dir_ / "data.txt", std::ios::binary) << "first line\nsecond line\r\nthird\n";
+    }
+    ~certificates() {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    fs::path dir_;
+};
+
+// A server process on 127.0.0.1 with a port the kernel chose (both tools print it), so parallel
+// test runs never collide. Killed (and reaped) when the object goes away, and by the kernel if
+// this test process dies first.
+class server_process {
+public:
+    server_process(std::vector<std::string> args, const fs::path& stdin_file = "/dev/null") {
+        static int counter = 0;
+        log_ = certificates::get().dir() / ("server-" + std::to_string(getpid()) + "-" + std::to_string(++counter) +
+                                            ".log");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_t parent = getpid();
+        pid_ = fork();
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(127);
+            int in = open(stdin_file.c_str(), O_RDONLY);
+            int out = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (in < 0 || out < 0) _exit(127);
+            dup2(in, 0);
+            dup2(out, 1);
+            dup2(out, 2);
+            chdir(certificates::get().dir().c_str());
+            execvp(argv[0], argv.data());
+            _exit(127);
+        }
+        REQUIRE(pid_ > 0);
+        // "ACCEPT 127.0.0.1:PORT" (s_server) or "listening on AF=2 127.0.0.1:PORT" (socat -d -d)
+        static const std::regex listening("(?:ACCEPT|listening on AF=2) 127\\.0\\.0\\.1:([0-9]+)");
+        auto until = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < until) {
+            std::smatch m;
+            std::string text = log();
+            if (std::regex_search(text, m, listening)) {
+                port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+                return;
+            }
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                FAIL("server exited before listening: " << text);
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        FAIL("server did not start listening: " << log());
+    }
+    ~server_process() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        for (int i = 0; i < 500; ++i) {
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+            std::this_thread::sleep_for(10ms);
+        }
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    server_process(const server_process&) = delete;
+    server_process& operator=(const server_process&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    std::string log() const { return read_text(log_); }
+
+private:
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+    fs::path log_;
+};
+
+// socat serving data.txt over TLS to one client, then closing with close_notify.
+// `verify`: how the server treats client certificates, e.g. "cafile=ca.pem,verify=1".
+server_process socat_server(const std::string& cert, const std::string& verify = "verify=0") {
+    return server_process({"socat", "-d", "-d",
+                           "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=" + cert + ".pem,key=" + cert +
+                               ".key," + verify,
+                           "OPEN:data.txt,rdonly"});
+}
+
+// openssl s_server sending data.txt (its stdin) to one client, then closing the TCP connection
+// without close_notify. -nbio: with blocking I/O, s_server may sit in SSL_read waiting for the
+// client after it has written the data (a stale select result), and never reach stdin's EOF.
+server_process s_server(std::vector<std::string> extra) {
+    std::vector<std::string> args{"openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-nbio",
+                                  "-cert", "server.pem", "-key", "server.key"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return server_process(std::move(args), certificates::get().path("data.txt"));
+}
+
+struct outcome {
+    tls::handshake_result handshake;
+    std::string documents;   // normalised: timestamps and the session id replaced
+    std::error_code read_ec; // what ended the session (classified)
+    std::string read_message;
+};
+
+// Connects to 127.0.0.1:port, handshakes as `host` and runs a line session into memory.
+outcome capture(std::uint16_t port, const std::string& host, const tls::client_options& opts,
+                std::chrono::steady_clock::duration timeout = 30s) {
+    auto ctx = tls::make_context(opts);
+    INFO(ctx.message);
+    REQUIRE(ctx.context);
+    asio::io_context io;
+    outcome out;
+    std::exception_ptr failed;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect(
+                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+            out.handshake = co_await tls::handshake(stream, host, opts, std::chrono::steady_clock::now() + timeout);
+            if (out.handshake.ec) co_return;
+            socketcap::memory_sink sink(io.get_executor());
+            socketcap::session_options so;
+            so.source_host = host;
+            so.source_port = port;
+            socketcap::session<tls::tls_transport, socketcap::line_codec> s(stream, socketcap::line_codec{}, so);
+            auto r = co_await s.run(sink);
+            std::string docs = std::regex_replace(sink.str(), std::regex(R"("timestamp":"[^"]*")"), R"("timestamp":"T")");
+            std::size_t at = 0;
+            while ((at = docs.find(s.session_id(), at)) != std::string::npos) docs.replace(at, s.session_id().size(), "S");
+            out.documents = docs;
+            out.read_ec = tls::classify_read_error(stream, r.ec);
+            out.read_message = tls::describe_read_error(stream, r.ec);
+        },
+        [&](std::exception_ptr e) { failed = e; });
+    io.run();
+    if (failed) std::rethrow_exception(failed);
+    return out;
+}
+
+std::string expected_documents(const std::string& host, std::uint16_t port) {
+    std::string head = R"({"timestamp":"T","source_host":")" + host + R"(","source_port":)" + std::to_string(port) + ",";
+    return head + R"("data":{"value":"first line"},"raw":"first line","sequence":1,"session_id":"S"})" "\n" +
+           head + R"("data":{"value":"second line"},"raw":"second line","sequence":2,"session_id":"S"})" "\n" +
+           head + R"("data":{"value":"third"},"raw":"third","sequence":3,"session_id":"S"})" "\n";
+}
+
+tls::client_options with_ca() {
+    tls::client_options o;
+    o.ca_cert = certificates::get().str("ca.pem");
+    return o;
+}
+
+void require_documents(const outcome& o, const std::string& host, std::uint16_t port) {
+    INFO(o.handshake.message);
+    REQUIRE(!o.handshake.ec);
+    CHECK(o.handshake.warning.empty());
+    CHECK(o.documents == expected_documents(host, port));
+}
+
+std::string context_error(const tls::client_options& opts, std::error_code expected) {
+    auto r = tls::make_context(opts);
+    CHECK(r.context == nullptr);
+    CHECK(r.ec == expected);
+    return r.message;
+}
+
+} // namespace
+
+TEST_CASE("tls: CA as a file; TLS 1.3 with ChaCha20 preferred; clean close") {
+    auto server = socat_server("server");
+    auto o = capture(server.port(), "localhost", with_ca());
+    require_documents(o, "localhost", server.port());
+    CHECK(o.handshake.version == "TLSv1.3");
+    CHECK(o.handshake.cipher == "TLS13-CHACHA20-POLY1305-SHA256");
+    CHECK(o.read_ec == asio::error::eof);
+    CHECK(o.read_message == "the server closed the TLS connection");
+}
+
+TEST_CASE("tls: CA as an inline PEM string, one or several certificates") {
+    auto server = socat_server("server");
+    tls::client_options opts;
+    SECTION("one") { opts.ca_cert = certificates::get().pem("ca.pem"); }
+    SECTION("bundle, the signing CA second") {
+        opts.ca_cert = certificates::get().pem("selfsigned.pem") + certificates::get().pem("ca.pem");
+    }
+    require_documents(capture(server.port(), "localhost", opts), "localhost", server.port());
+}
+
+TEST_CASE("tls: the system CA store does not trust the test CA") {
+    auto server = socat_server("server");
+    auto o = capture(server.port(), "localhost", tls::client_options{});
+    CHECK(o.handshake.ec == tls::error::untrusted_certificate);
+    CHECK(o.handshake.message == "server certificate not trusted: its issuer \"CN=socketcap Test CA\" is not in the "
+                                 "system CA store (set tls.ca_cert to the CA that signed it)");
+}
+
+TEST_CASE("tls: server_hostname is verified and sent as SNI instead of the host") {
+    auto opts = with_ca();
+    SECTION("right name, IP host") {
+        auto server = s_server({"-servername", "localhost", "-servername_fatal", "-cert2", "server.pem", "-key2", "server.key"});
+        opts.server_hostname = "localhost";
+        auto o = capture(server.port(), "127.0.0.1", opts);
+        require_documents(o, "127.0.0.1", server.port());
+        CHECK(server.log().find("Hostname in TLS extension: \"localhost\"") != std::string::npos);
+    }
+    SECTION("wrong name") {
+        auto server = socat_server("server");
+        opts.server_hostname = "wrong.example";
+        auto o = capture(server.port(), "localhost", opts);
+        CHECK(o.handshake.ec == tls::error::hostname_mismatch);
+        CHECK(o.handshake.message == "server certificate does not match the host name: expected \"wrong.example\" "
+                                     "(tls.server_hostname), the certificate is for IP:127.0.0.1, DNS:localhost");
+    }
+    SECTION("certificate for another name") {
+        auto server = socat_server("wrongname");
+        auto o = capture(server.port(), "localhost", opts);
+        CHECK(o.handshake.ec == tls::error::hostname_mismatch);
+        CHECK(o.handshake.message == "server certificate does not match the host name: expected \"localhost\" "
+                                     "(host), the certificate is for DNS:wrong.example");
+    }
+}
+
+TEST_CASE("tls: an IP host is matched against IP SANs and never sent as SNI") {
+    auto opts = with_ca();
+    SECTION("matching IP SAN") {
+        auto server = s_server({"-servername", "localhost", "-cert2", "server.pem", "-key2", "server.key"});
+        auto o = capture(server.port(), "127.0.0.1", opts);
+        require_documents(o, "127.0.0.1", server.port());
+        CHECK(server.log().find("Hostname in TLS extension") == std::string::npos);
+    }
+    SECTION("IP not in the certificate") {
+        auto server = socat_server("server");
+        opts.server_hostname = "127.0.0.2"; // only verified against, the connection is to 127.0.0.1
+        auto o = capture(server.port(), "127.0.0.1", opts);
+        CHECK(o.handshake.ec == tls::error::hostname_mismatch);
+        CHECK(o.handshake.message == "server certificate does not match the host name: expected \"127.0.0.2\" "
+                                     "(tls.server_hostname), the certificate is for IP:127.0.0.1, DNS:localhost");
+    }
+}
+
+TEST_CASE("tls: mutual TLS with file and inline PEM credentials") {
+    auto server = socat_server("server", "cafile=ca.pem,verify=1");
+    auto& c = certificates::get();
+    auto opts = with_ca();
+    SECTION("files") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("client.key");
+    }
+    SECTION("inline PEM") {
+        opts.client_cert = c.pem("client.pem");
+        opts.client_key = c.pem("client.key");
+    }
+    SECTION("encrypted PKCS#8 key with its password") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("client-encrypted.key");
+        opts.client_key_password = "test-passphrase";
+    }
+    SECTION("encrypted PKCS#8 key inline with its password") {
+        opts.client_cert = c.pem("client.pem");
+        opts.client_key = c.pem("client-encrypted.key");
+        opts.client_key_password = "test-passphrase";
+    }
+    require_documents(capture(server.port(), "localhost", opts), "localhost", server.port());
+}
+
+TEST_CASE("tls: a server that requires a client certificate when none is given") {
+    SECTION("TLS 1.3: the handshake succeeds, the first read fails") {
+        auto server = s_server({"-tls1_3", "-CAfile", "ca.pem", "-Verify", "1"});
+        auto o = capture(server.port(), "localhost", with_ca());
+        INFO(o.handshake.message);
+        REQUIRE(!o.handshake.ec);
+        CHECK(o.documents.empty());
+        CHECK(o.read_ec == tls::error::client_certificate_required);
+        CHECK(o.read_message == "the server requires a client certificate (it sent TLS alert certificate_required "
+                                "after the handshake, as TLS 1.3 servers do); set tls.client_cert and tls.client_key");
+    }
+    SECTION("TLS 1.2: the handshake fails") {
+        auto server = socat_server("server", "cafile=ca.pem,verify=1,openssl-max-proto-version=TLS1.2");
+        auto o = capture(server.port(), "localhost", with_ca());
+        CHECK(o.handshake.ec == tls::error::client_certificate_required);
+        CHECK(o.handshake.message == "the server ended the handshake with TLS alert handshake_failure and no client "
+                                     "certificate was sent: it probably requires one (set tls.client_cert and "
+                                     "tls.client_key)");
+    }
+}
+
+TEST_CASE("tls: a client certificate the server does not trust") {
+    auto opts = with_ca();
+    opts.client_cert = certificates::get().str("selfsigned.pem");
+    opts.client_key = certificates::get().str("selfsigned.key");
+    SECTION("TLS 1.3: on the first read") {
+        auto server = socat_server("server", "cafile=ca.pem,verify=1");
+        auto o = capture(server.port(), "localhost", opts);
+        INFO(o.handshake.message);
+        REQUIRE(!o.handshake.ec);
+        CHECK(o.documents.empty());
+        CHECK(o.read_ec == tls::error::client_certificate_rejected);
+        CHECK(o.read_message ==
+              "the server rejected the client certificate (tls.client_cert): it sent TLS alert unknown_ca after the "
+              "handshake");
+    }
+    SECTION("TLS 1.2: in the handshake") {
+        auto server = socat_server("server", "cafile=ca.pem,verify=1,openssl-max-proto-version=TLS1.2");
+        auto o = capture(server.port(), "localhost", opts);
+        CHECK(o.handshake.ec == tls::error::client_certificate_rejected);
+        CHECK(o.handshake.message ==
+              "the server rejected the client certificate (tls.client_cert): it sent TLS alert unknown_ca");
+    }
+}
+
+TEST_CASE("tls: expired and not yet valid server certificates") {
+    SECTION("expired") {
+        auto server = socat_server("expired");
+        auto o = capture(server.port(), "localhost", with_ca());
+        CHECK(o.handshake.ec == tls::error::certificate_expired);
+        CHECK(o.handshake.message == "server certificate expired on 2021-01-01 00:00:00 UTC (valid from 2020-01-01 "
+                                     "00:00:00 UTC); check the clock if that seems wrong");
+    }
+    SECTION("not yet valid") {
+        auto server = socat_server("notyet");
+        auto o = capture(server.port(), "localhost", with_ca());
+        CHECK(o.handshake.ec == tls::error::certificate_not_yet_valid);
+        CHECK(o.handshake.message == "server certificate is not valid yet: valid from 2099-01-01 00:00:00 UTC to "
+                                     "2100-01-01 00:00:00 UTC; check the clock");
+    }
+}
+
+TEST_CASE("tls: a self-signed server fails with verification and works without") {
+    auto server = socat_server("selfsigned");
+    SECTION("verification on (system store)") {
+        auto o = capture(server.port(), "localhost", tls::client_options{});
+        CHECK(o.handshake.ec == tls::error::untrusted_certificate);
+        CHECK(o.handshake.message == "server certificate is self-signed (CN=localhost) and not trusted: add it to "
+                                     "tls.ca_cert, or set tls.verify_cert: false (insecure)");
+    }
+    SECTION("verification on (another CA)") {
+        auto o = capture(server.port(), "localhost", with_ca());
+        CHECK(o.handshake.ec == tls::error::untrusted_certificate);
+        CHECK(o.handshake.message == "server certificate is self-signed (CN=localhost) and not trusted: add it to "
+                                     "tls.ca_cert, or set tls.verify_cert: false (insecure)");
+    }
+    SECTION("pinned as its own CA") {
+        tls::client_options opts;
+        opts.ca_cert = certificates::get().str("selfsigned.pem");
+        require_documents(capture(server.port(), "localhost", opts), "localhost", server.port());
+    }
+    SECTION("verification off, even with a wrong name") {
+        tls::client_options opts;
+        opts.verify_cert = false;
+        opts.server_hostname = "wrong.example";
+        auto o = capture(server.port(), "localhost", opts);
+        INFO(o.handshake.message);
+        REQUIRE(!o.handshake.ec);
+        CHECK(o.handshake.warning == "certificate verification is disabled (tls.verify_cert: false): the server's "
+                                     "identity is not checked");
+        CHECK(o.documents == expected_documents("localhost", server.port()));
+    }
+}
+
+TEST_CASE("tls: a server that accepts TCP and never answers fails at the deadline") {
+    asio::io_context io;
+    asio::ip::tcp::acceptor stalling(io, {asio::ip::make_address("127.0.0.1"), 0}); // listens, never accepts
+    auto opts = with_ca();
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    tls::handshake_result result;
+    auto started = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration took{};
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect(stalling.local_endpoint(), asio::use_awaitable);
+            result = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 1s);
+            took = std::chrono::steady_clock::now() - started;
+        },
+        asio::detached);
+    io.run();
+    CHECK(result.ec == socketcap::error::connect_timeout);
+    CHECK(result.message == "TLS handshake timed out: the server accepted the TCP connection but did not complete the "
+                            "handshake before the connection timeout (is it a TLS port?)");
+    CHECK(took >= 1s);
+    CHECK(took < 60s); // generous: a busy machine
+}
+
+TEST_CASE("tls: a server limited to TLS 1.1 fails with a protocol version message") {
+    auto server = s_server({"-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"});
+    auto o = capture(server.port(), "localhost", with_ca());
+    CHECK(o.handshake.ec == tls::error::protocol_version);
+    CHECK(o.handshake.message == "no common TLS protocol version: the server sent TLS alert protocol_version; TLS 1.2 "
+                                 "is the oldest version socketcap accepts");
+}
+
+TEST_CASE("tls: a server that closes without close_notify") {
+    auto server = s_server({});
+    auto o = capture(server.port(), "localhost", with_ca());
+    require_documents(o, "localhost", server.port());
+    CHECK(o.read_ec == asio::ssl::error::stream_truncated);
+    CHECK(o.read_message == "the server closed the connection without a TLS close_notify (the data may be truncated)");
+}
+
+TEST_CASE("tls: configuration errors name the field and never show secrets") {
+    auto& c = certificates::get();
+    tls::client_options opts = with_ca();
+    SECTION("mismatched key and certificate") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("mismatched.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("mismatched inline key") {
+        opts.client_cert = c.pem("client.pem");
+        opts.client_key = c.pem("mismatched.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("garbage PEM CA, inline") {
+        opts.ca_cert = c.pem("garbage.pem");
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
+    }
+    SECTION("garbage PEM CA, file") {
+        opts.ca_cert = c.str("garbage.pem");
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) ==
+              "tls.ca_cert: file " + c.str("garbage.pem") + " is not a valid PEM certificate");
+    }
+    SECTION("a file without PEM") {
+        opts.ca_cert = c.str("ca.cnf");
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) ==
+              "tls.ca_cert: file " + c.str("ca.cnf") + " contains no PEM certificate (no \"-----BEGIN\" line)");
+    }
+    SECTION("missing CA file") {
+        opts.ca_cert = "/nonexistent/ca.pem";
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) ==
+              "tls.ca_cert: not a PEM certificate and no such file: /nonexistent/ca.pem");
+    }
+    SECTION("garbage PEM client certificate") {
+        opts.client_cert = c.pem("garbage.pem");
+        opts.client_key = c.str("client.key");
+        CHECK(context_error(opts, tls::error::invalid_client_cert) ==
+              "tls.client_cert: inline PEM is not a valid PEM certificate");
+    }
+    SECTION("missing client certificate file") {
+        opts.client_cert = "/nonexistent/client.pem";
+        opts.client_key = c.str("client.key");
+        CHECK(context_error(opts, tls::error::invalid_client_cert) ==
+              "tls.client_cert: not a PEM certificate and no such file: /nonexistent/client.pem");
+    }
+    SECTION("garbage PEM key, inline: not echoed") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGtleSBtYXRlcmlhbA==\n-----END PRIVATE KEY-----\n";
+        auto m = context_error(opts, tls::error::invalid_client_key);
+        CHECK(m == "tls.client_key: inline PEM is not a valid PEM private key");
+    }
+    SECTION("a key that is neither PEM nor a file: not echoed") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = "c2VjcmV0IGtleSBtYXRlcmlhbA==";
+        CHECK(context_error(opts, tls::error::invalid_client_key) ==
+              "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)");
+    }
+    SECTION("encrypted key without a password") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.str("client-encrypted.key");
+        CHECK(context_error(opts, tls::error::client_key_password_missing) ==
+              "tls.client_key: the key in file " + c.str("client-encrypted.key") +
+                  " is encrypted and tls.client_key_password is not set");
+    }
+    SECTION("encrypted inline key with a wrong password") {
+        opts.client_cert = c.str("client.pem");
+        opts.client_key = c.pem("client-encrypted.key");
+        opts.client_key_password = "not-the-passphrase";
+        auto m = context_error(opts, tls::error::invalid_client_key);
+        CHECK(m == "tls.client_key: cannot decrypt the key in inline PEM with tls.client_key_password (wrong password?)");
+        CHECK(m.find("not-the-passphrase") == std::string::npos);
+    }
+    SECTION("certificate without key, key without certificate") {
+        opts.client_cert = c.str("client.pem");
+        CHECK(context_error(opts, tls::error::incomplete_client_identity) ==
+              "tls.client_key: required when tls.client_cert is set");
+        opts.client_cert.clear();
+        opts.client_key = c.str("client.key");
+        CHECK(context_error(opts, tls::error::incomplete_client_identity) ==
+              "tls.client_cert: required when tls.client_key is set");
+    }
+}
