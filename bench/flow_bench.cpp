@@ -16,6 +16,7 @@
 //   flow_bench --connector PATH --load-gen PATH [--repeats 5] [--count 1000000]
 //              [--plain-bytes 200000000] [--scenarios line,json,json-bad,plain]
 //              [--latency-rate 100 --latency-count 1000] [--connector-log FILE]
+//              [--pipe-size BYTES]   (stdout pipe capacity; default the kernel's 64 KiB, as under Flow)
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -60,6 +61,7 @@ struct options {
     double latency_rate = 100;
     std::size_t latency_count = 1000;
     bool socat = true;
+    int pipe_size = 0; ///< F_SETPIPE_SZ for the connector's stdout; 0: the kernel default (64 KiB)
 };
 
 struct child {
@@ -152,6 +154,7 @@ generator start_generator(const options& o, const std::string& payload, std::siz
 struct run_result {
     std::uint64_t documents = 0, checkpoints = 0, in_bytes = 0, out_bytes = 0;
     double wall = 0, cpu = 0;
+    double reader_cpu = 0; ///< this process, counting and checking the connector's stdout
     long max_rss_kib = 0;
     std::vector<double> latencies_ms;
 };
@@ -185,8 +188,10 @@ run_result run_connector(const options& o, unsigned port, std::string_view codec
 
     run_result r;
     simdjson::dom::parser parser;
+    double reader_cpu0 = self_cpu();
     auto t0 = clock_type::now();
     child c = spawn({o.connector}, true, true, o.connector_log);
+    if (o.pipe_size > 0 && ::fcntl(c.out, F_SETPIPE_SZ, o.pipe_size) < 0) die("F_SETPIPE_SZ");
     std::string req = open_request(port, codec);
     if (::write(c.in, req.data(), req.size()) != ssize_t(req.size())) die("write open request");
 
@@ -243,6 +248,7 @@ run_result run_connector(const options& o, unsigned port, std::string_view codec
     auto e = wait_child(c.pid);
     r.wall = std::chrono::duration<double>(clock_type::now() - t0).count();
     r.cpu = e.cpu;
+    r.reader_cpu = self_cpu() - reader_cpu0;
     r.max_rss_kib = e.max_rss_kib;
     if (!done || !WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0) {
         std::fprintf(stderr, "flow_bench: connector ended early (status %d, %llu of %zu bytes); see %s\n", e.status,
@@ -312,7 +318,8 @@ void run_scenario(const options& o, const std::string& name) {
     bool counted = name != "plain"; // plain: one document per read, so no fixed count
     std::size_t per_rep = o.socat ? 3 : 2;
     generator g = start_generator(o, name, per_rep * std::size_t(o.repeats));
-    std::vector<double> wall, cpu, dps, mbps, floor_wall, socat_wall, ratio, socat_ratio;
+    std::vector<double> wall, cpu, dps, dpcpu, mbps, floor_wall, floor_cpu, socat_wall, socat_cpu, ratio,
+        cpu_ratio, socat_ratio, reader_cpu;
     run_result last;
     long rss = 0;
     for (int rep = 0; rep < o.repeats; ++rep) {
@@ -322,6 +329,10 @@ void run_scenario(const options& o, const std::string& name) {
         wall.push_back(last.wall);
         cpu.push_back(last.cpu);
         dps.push_back(double(last.documents) / last.wall / 1e6);
+        dpcpu.push_back(double(last.documents) / last.cpu / 1e6);
+        reader_cpu.push_back(last.reader_cpu);
+        floor_cpu.push_back(fl.cpu);
+        cpu_ratio.push_back(last.cpu / fl.cpu);
         mbps.push_back(double(last.in_bytes) / last.wall / 1e6);
         floor_wall.push_back(fl.wall);
         ratio.push_back(last.wall / fl.wall);
@@ -329,6 +340,7 @@ void run_scenario(const options& o, const std::string& name) {
         if (o.socat) {
             auto so = floor_socat(g.port);
             socat_wall.push_back(so.wall);
+            socat_cpu.push_back(so.cpu);
             socat_ratio.push_back(last.wall / so.wall);
         }
     }
@@ -340,19 +352,26 @@ void run_scenario(const options& o, const std::string& name) {
                double(last.out_bytes) / double(last.in_bytes));
     fmt::print("  connector wall s      {}\n", fmt3(summarize(wall)));
     fmt::print("  connector CPU s       {}\n", fmt3(summarize(cpu)));
+    fmt::print("  reader CPU s          {}   (this process: counting and checking stdout)\n",
+               fmt3(summarize(reader_cpu)));
     fmt::print("  M documents/s         {}\n", fmt3(summarize(dps), 2));
+    fmt::print("  M documents/CPU-s     {}   (connector CPU only: robust to a busy machine)\n",
+               fmt3(summarize(dpcpu), 2));
     fmt::print("  input MB/s            {}\n", fmt3(summarize(mbps), 0));
     fmt::print("  peak RSS              {:.1f} MiB\n", double(rss) / 1024);
     fmt::print("  floor read64k wall s  {}   ratio connector/floor {}\n", fmt3(summarize(floor_wall)),
                fmt3(summarize(ratio), 2));
+    fmt::print("  floor read64k CPU s   {}   CPU ratio connector/floor {}\n", fmt3(summarize(floor_cpu)),
+               fmt3(summarize(cpu_ratio), 2));
     if (o.socat)
-        fmt::print("  floor socat wall s    {}   ratio connector/socat {}\n", fmt3(summarize(socat_wall)),
-                   fmt3(summarize(socat_ratio), 2));
-    fmt::print("RESULT {} docs={} in_bytes={} out_bytes={} wall={:.4f} cpu={:.4f} mdocs_s={:.3f} in_mb_s={:.1f} "
-               "rss_mib={:.1f} floor_wall={:.4f} ratio={:.2f} socat_wall={:.4f} socat_ratio={:.2f}\n",
+        fmt::print("  floor socat wall s    {}   ratio connector/socat {}   socat CPU s {}\n",
+                   fmt3(summarize(socat_wall)), fmt3(summarize(socat_ratio), 2), fmt3(summarize(socat_cpu)));
+    fmt::print("RESULT {} docs={} in_bytes={} out_bytes={} wall={:.4f} cpu={:.4f} mdocs_s={:.3f} mdocs_cpu_s={:.3f} "
+               "in_mb_s={:.1f} rss_mib={:.1f} floor_wall={:.4f} floor_cpu={:.4f} ratio={:.2f} cpu_ratio={:.2f} "
+               "socat_wall={:.4f} socat_ratio={:.2f}\n",
                name, last.documents, last.in_bytes, last.out_bytes, summarize(wall).med, summarize(cpu).med,
-               summarize(dps).med, summarize(mbps).med, double(rss) / 1024, summarize(floor_wall).med,
-               summarize(ratio).med, o.socat ? summarize(socat_wall).med : 0.0,
+               summarize(dps).med, summarize(dpcpu).med, summarize(mbps).med, double(rss) / 1024,
+               summarize(floor_wall).med, summarize(floor_cpu).med, summarize(ratio).med, summarize(cpu_ratio).med, o.socat ? summarize(socat_wall).med : 0.0,
                o.socat ? summarize(socat_ratio).med : 0.0);
     std::fflush(stdout);
 }
@@ -400,6 +419,7 @@ int main(int argc, char** argv) {
         else if (a == "--latency-count") o.latency_count = std::strtoull(value().c_str(), nullptr, 10);
         else if (a == "--no-latency") latency = false;
         else if (a == "--no-socat") o.socat = false;
+        else if (a == "--pipe-size") o.pipe_size = std::atoi(value().c_str());
         else if (a == "--scenarios") {
             o.scenarios.clear();
             std::string s = value();

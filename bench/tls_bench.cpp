@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "tls_bench: {}\n", cr.message);
         return 1;
     }
-    std::vector<double> floor_wall, floor_mbps, lib_wall, lib_cpu, lib_mbps, lib_dps, ratio;
+    std::vector<double> floor_wall, floor_cpu, floor_mbps, lib_wall, lib_cpu, lib_mbps, lib_dps, ratio;
     outcome last;
     for (int rep = 0; rep < repeats; ++rep) {
         auto fl = measure(co, cr.context, port, false);
@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
                 return 1;
             }
         floor_wall.push_back(fl.wall);
+        floor_cpu.push_back(fl.cpu);
         floor_mbps.push_back(double(fl.in_bytes) / fl.wall / 1e6);
         lib_wall.push_back(lib.wall);
         lib_cpu.push_back(lib.cpu);
@@ -191,11 +192,11 @@ int main(int argc, char** argv) {
     fmt::print("  session<tls_transport,line_codec> wall s {}  CPU s {}  M docs/s {}  MB/s in {}\n",
                f3(summarize(lib_wall), 3), f3(summarize(lib_cpu), 3), f3(summarize(lib_dps), 2),
                f3(summarize(lib_mbps), 0));
-    fmt::print("  read-only wolfSSL client wall s {}  MB/s in {}\n", f3(summarize(floor_wall), 3),
-               f3(summarize(floor_mbps), 0));
+    fmt::print("  read-only wolfSSL client wall s {}  CPU s {}  MB/s in {}\n", f3(summarize(floor_wall), 3),
+               f3(summarize(floor_cpu), 3), f3(summarize(floor_mbps), 0));
     fmt::print("  library/floor throughput {}\n", f3(summarize(ratio), 2));
-    fmt::print("RESULT tls cipher=\"{}\" docs={} lib_wall={:.4f} lib_mdocs_s={:.3f} lib_mb_s={:.1f} floor_wall={:.4f} "
-               "floor_mb_s={:.1f} fraction_of_floor={:.2f}\n",
+    fmt::print("RESULT tls cipher=\"{}\" docs={} lib_wall={:.4f} lib_mdocs_s={:.3f} lib_mb_s={:.1f} lib_cpu={:.4f} floor_wall={:.4f} "
+               "floor_cpu={:.4f} floor_mb_s={:.1f} fraction_of_floor={:.2f}\n",
                last.cipher, last.documents, summarize(lib_wall).med, summarize(lib_dps).med, summarize(lib_mbps).med,
-               summarize(floor_wall).med, summarize(floor_mbps).med, summarize(ratio).med);
+               summarize(lib_cpu).med, summarize(floor_wall).med, summarize(floor_cpu).med, summarize(floor_mbps).med, summarize(ratio).med);
 }
