@@ -71,7 +71,7 @@ double self_cpu() {
 
 struct outcome {
     double wall = 0, cpu = 0;
-    std::uint64_t in_bytes = 0, out_bytes = 0, documents = 0;
+    std::uint64_t in_bytes = 0, out_bytes = 0, documents = 0, checkpoints = 0;
     std::string cipher, error;
 };
 
@@ -106,6 +106,7 @@ asio::awaitable<outcome> one_run(asio::io_context& ctx, const tls::client_option
         auto r = co_await s.run(sink);
         o.in_bytes = r.bytes;
         o.documents = r.documents;
+        o.checkpoints = r.checkpoints; // one per read that produced documents
         o.out_bytes = sink.bytes;
     } else {
         std::vector<char> buf(65536);
@@ -187,8 +188,8 @@ int main(int argc, char** argv) {
     }
     auto f3 = [](stat3 s, int p) { return fmt::format("{:.{}f} [{:.{}f}-{:.{}f}]", s.med, p, s.lo, p, s.hi, p); };
     fmt::print("\n## line over TLS ({}), library path, {} repeats: median [min-max]\n", last.cipher, repeats);
-    fmt::print("  documents {}  input {:.1f} MB  output {:.1f} MB\n", last.documents, double(last.in_bytes) / 1e6,
-               double(last.out_bytes) / 1e6);
+    fmt::print("  documents {}  checkpoints {}  input {:.1f} MB  output {:.1f} MB\n", last.documents,
+               last.checkpoints, double(last.in_bytes) / 1e6, double(last.out_bytes) / 1e6);
     fmt::print("  session<tls_transport,line_codec> wall s {}  CPU s {}  M docs/s {}  MB/s in {}\n",
                f3(summarize(lib_wall), 3), f3(summarize(lib_cpu), 3), f3(summarize(lib_dps), 2),
                f3(summarize(lib_mbps), 0));
