@@ -52,7 +52,8 @@ public:
     const pipeline_options& options() const noexcept { return opts_; }
     /// Bytes received but not yet part of a document (an unfinished frame).
     std::size_t pending_bytes() const noexcept { return buffer_.size(); }
-    /// Memory held by the receive buffer; bounded by max_frame_bytes + read_size + padding.
+    /// Memory held by the receive buffer; bounded by the framer's max_frame_bytes() (which may
+    /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size.
     std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
     Codec& codec() noexcept { return codec_; }
 

@@ -13,8 +13,10 @@ pipeline<Codec>::pipeline(Codec codec, pipeline_options opts)
       codec_(std::move(codec)),
       framer_(codec_.make_framer(opts.max_frame_bytes)),
       // An overlong frame is detected once it exceeds max_frame_bytes (+1 for a CR), so the
-      // buffer never needs more than that plus one read.
-      buffer_(opts.max_frame_bytes + 1 + opts.read_size) {}
+      // buffer never needs more than that plus one read. The framer's own limit counts: it
+      // may be larger than asked (chunk_framer holds back up to 3 bytes of a character), and a
+      // buffer too small for what it holds back would stall the stream.
+      buffer_(framer_.max_frame_bytes() + 1 + opts.read_size) {}
 
 template <codec Codec>
 void pipeline<Codec>::commit(std::size_t n, document_envelope& env, output_buffer& out) {

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// End-to-end benchmark of the real source-socket binary through the Flow protocol.
+//
+// Per scenario it starts bench/load_gen (one process serving the same payload to every client),
+// then, for each repeat, runs in turn:
+//   * the connector: an `open` request on its stdin, its stdout read here by a counting reader
+//     that checks every line (captured/checkpoint/opened prefix and `}}` end; every 1000th
+//     document and every checkpoint fully parsed with simdjson). Once a checkpoint reports all
+//     payload bytes, stdin is closed: that is how the runtime stops a connector, and it exits 0
+//     at once (reconnect_delay is 60 s, so it never reconnects in between). Wall time is spawn to
+//     exit; CPU and peak RSS come from wait4() on the connector alone;
+//   * floor "read64k": this process drains the socket with 64 KiB read()s (CPU from getrusage);
+//   * floor "socat": `socat -u -b 65536 TCP:127.0.0.1:P /dev/null` (if socat is installed).
+// It prints median [min-max] over the repeats, and the connector/floor ratio per repeat.
+//
+//   flow_bench --connector PATH --load-gen PATH [--repeats 5] [--count 1000000]
+//              [--plain-bytes 200000000] [--scenarios line,json,json-bad,plain]
+//              [--latency-rate 100 --latency-count 1000] [--connector-log FILE]
+//              [--pipe-size BYTES]   (stdout pipe capacity; default the kernel's 64 KiB, as under Flow)
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "flow_bench: %s: %s\n", what.c_str(), std::strerror(errno));
+    std::exit(1);
+}
+
+struct options {
+    std::string connector, load_gen, connector_log = "/dev/null";
+    int repeats = 5;
+    std::size_t count = 1'000'000, plain_bytes = 200'000'000;
+    std::vector<std::string> scenarios{"line", "json", "json-bad", "plain"};
+    double latency_rate = 100;
+    std::size_t latency_count = 1000;
+    bool socat = true;
+    int pipe_size = 0; ///< F_SETPIPE_SZ for the connector's stdout; 0: the kernel default (64 KiB)
+};
+
+struct child {
+    pid_t pid = -1;
+    int in = -1;  ///< our end of its stdin, or -1
+    int out = -1; ///< our end of its stdout, or -1
+};
+
+/// Starts argv[0] with stdin/stdout on pipes (when asked) and stderr on `err_path`.
+child spawn(const std::vector<std::string>& args, bool pipe_in, bool pipe_out, const std::string& err_path) {
+    int in[2] = {-1, -1}, out[2] = {-1, -1};
+    if (pipe_in && ::pipe2(in, O_CLOEXEC) != 0) die("pipe");
+    if (pipe_out && ::pipe2(out, O_CLOEXEC) != 0) die("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (pipe_in) posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (pipe_out) posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    else posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (!err_path.empty()) // empty: inherit our stderr
+        posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    child c;
+    if (int e = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ); e != 0) {
+        errno = e;
+        die("cannot start " + args[0]);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    if (pipe_in) {
+        ::close(in[0]);
+        c.in = in[1];
+    }
+    if (pipe_out) {
+        ::close(out[1]);
+        c.out = out[0];
+    }
+    return c;
+}
+
+struct exit_info {
+    int status = 0;
+    double cpu = 0;          ///< user + system seconds
+    long max_rss_kib = 0;
+};
+
+exit_info wait_child(pid_t pid) {
+    int status = 0;
+    rusage ru{};
+    while (::wait4(pid, &status, 0, &ru) < 0)
+        if (errno != EINTR) die("wait4");
+    auto secs = [](timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    return {status, secs(ru.ru_utime) + secs(ru.ru_stime), ru.ru_maxrss};
+}
+
+double self_cpu() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::uint64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
+}
+
+/// A load_gen process serving `connections` clients.
+struct generator {
+    child proc;
+    unsigned port = 0;
+    std::size_t payload_bytes = 0;
+};
+
+generator start_generator(const options& o, const std::string& payload, std::size_t connections,
+                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{o.load_gen, "--payload", payload, "--count", std::to_string(o.count),
+                                  "--bytes", std::to_string(o.plain_bytes), "--connections",
+                                  std::to_string(connections)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    generator g{spawn(args, false, true, "")};
+    std::string line;
+    char c;
+    while (::read(g.proc.out, &c, 1) == 1 && c != '\n') line += c;
+    if (std::sscanf(line.c_str(), "%u %zu", &g.port, &g.payload_bytes) != 2) die("load_gen did not print its port");
+    return g;
+}
+
+struct run_result {
+    std::uint64_t documents = 0, checkpoints = 0, in_bytes = 0, out_bytes = 0;
+    double wall = 0, cpu = 0;
+    double reader_cpu = 0; ///< this process, counting and checking the connector's stdout
+    long max_rss_kib = 0;
+    std::vector<double> latencies_ms;
+};
+
+std::string open_request(unsigned port, std::string_view codec) {
+    return fmt::format(
+        R"({{"open":{{"capture":{{"name":"bench/socket","connectorType":"LOCAL","config":{{"host":"127.0.0.1",)"
+        R"("port":{},"codec":"{}","reconnect_delay":60,"max_reconnect_attempts":0}},"bindings":[{{"resourceConfig":)"
+        R"({{"stream":"bench"}},"resourcePath":["bench"],"collection":{{"name":"bench/docs","writeSchema":)"
+        R"({{"type":"object"}},"key":["/session_id","/sequence"]}},"stateKey":"bench.v1"}}]}},"version":"1",)"
+        R"("range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{{}}}}}})"
+        "\n",
+        port, codec);
+}
+
+[[noreturn]] void bad_line(std::string_view line, std::string_view why) {
+    std::fprintf(stderr, "flow_bench: bad connector output (%.*s): %.*s\n", int(why.size()), why.data(),
+                 int(std::min<std::size_t>(line.size(), 300)), line.data());
+    std::exit(1);
+}
+
+/// Runs the connector against `port` until a checkpoint reports `payload_bytes` read (or, with
+/// `latency`, until `expect_docs` documents arrived), checking and counting its stdout.
+run_result run_connector(const options& o, unsigned port, std::string_view codec, std::size_t payload_bytes,
+                         std::uint64_t expect_docs, bool latency) {
+    static constexpr std::string_view captured = R"({"captured":{"binding":0,"doc":{)";
+    static constexpr std::string_view checkpoint = R"({"checkpoint":{"state":{"updated":)";
+    static constexpr std::string_view opened = R"({"opened":)";
+    static constexpr std::string_view bytes_key = R"("bytes":)";
+    static constexpr std::string_view value_key = R"("value":")";
+
+    run_result r;
+    simdjson::dom::parser parser;
+    double reader_cpu0 = self_cpu();
+    auto t0 = clock_type::now();
+    child c = spawn({o.connector}, true, true, o.connector_log);
+    if (o.pipe_size > 0 && ::fcntl(c.out, F_SETPIPE_SZ, o.pipe_size) < 0) die("F_SETPIPE_SZ");
+    std::string req = open_request(port, codec);
+    if (::write(c.in, req.data(), req.size()) != ssize_t(req.size())) die("write open request");
+
+    std::vector<char> buf(1 << 20);
+    std::size_t have = 0;
+    bool done = false;
+    auto check = [&](std::string_view line) {
+        if (line.size() < 2 || line.substr(line.size() - 2) != "}}") bad_line(line, "does not end in }}");
+        if (line.starts_with(captured)) {
+            ++r.documents;
+            if (latency) {
+                auto now = realtime_ns();
+                auto v = line.find(value_key);
+                if (v == std::string_view::npos) bad_line(line, "no data.value");
+                std::uint64_t sent = std::strtoull(line.data() + v + value_key.size(), nullptr, 10);
+                r.latencies_ms.push_back(double(now - sent) / 1e6);
+            }
+            if (r.documents % 1000 == 1 && parser.parse(line.data(), line.size()).error())
+                bad_line(line, "invalid JSON");
+        } else if (line.starts_with(checkpoint)) {
+            ++r.checkpoints;
+            if (parser.parse(line.data(), line.size()).error()) bad_line(line, "invalid JSON");
+            auto b = line.rfind(bytes_key);
+            if (b == std::string_view::npos) bad_line(line, "checkpoint without bytes");
+            r.in_bytes = std::strtoull(line.data() + b + bytes_key.size(), nullptr, 10);
+            bool all = latency ? r.documents >= expect_docs : r.in_bytes >= payload_bytes;
+            if (all && !done) {
+                done = true;
+                ::close(c.in); // how the runtime ends a capture: the connector exits 0
+                c.in = -1;
+            }
+        } else if (!line.starts_with(opened)) {
+            bad_line(line, "neither captured, checkpoint nor opened");
+        }
+    };
+    for (;;) {
+        ssize_t n = ::read(c.out, buf.data() + have, buf.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        r.out_bytes += std::size_t(n);
+        have += std::size_t(n);
+        std::size_t start = 0;
+        while (const void* nl = std::memchr(buf.data() + start, '\n', have - start)) {
+            auto end = std::size_t(static_cast<const char*>(nl) - buf.data());
+            check(std::string_view(buf.data() + start, end - start));
+            start = end + 1;
+        }
+        std::memmove(buf.data(), buf.data() + start, have - start);
+        have -= start;
+        if (have == buf.size()) buf.resize(buf.size() * 2); // a document longer than the buffer
+    }
+    ::close(c.out);
+    if (c.in >= 0) ::close(c.in);
+    auto e = wait_child(c.pid);
+    r.wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    r.cpu = e.cpu;
+    r.reader_cpu = self_cpu() - reader_cpu0;
+    r.max_rss_kib = e.max_rss_kib;
+    if (!done || !WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0) {
+        std::fprintf(stderr, "flow_bench: connector ended early (status %d, %llu of %zu bytes); see %s\n", e.status,
+                     static_cast<unsigned long long>(r.in_bytes), payload_bytes, o.connector_log.c_str());
+        std::exit(1);
+    }
+    if (expect_docs != 0 && r.documents != expect_docs) {
+        std::fprintf(stderr, "flow_bench: expected %llu documents, got %llu\n",
+                     static_cast<unsigned long long>(expect_docs), static_cast<unsigned long long>(r.documents));
+        std::exit(1);
+    }
+    return r;
+}
+
+/// Floor: drain the socket with 64 KiB reads, nothing else.
+run_result floor_read64k(unsigned port) {
+    run_result r;
+    double cpu0 = self_cpu();
+    auto t0 = clock_type::now();
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(std::uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) die("connect");
+    std::vector<char> buf(65536);
+    for (;;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        r.in_bytes += std::size_t(n);
+    }
+    ::close(fd);
+    r.wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    r.cpu = self_cpu() - cpu0;
+    return r;
+}
+
+run_result floor_socat(unsigned port) {
+    run_result r;
+    auto t0 = clock_type::now();
+    child c = spawn({"/usr/bin/socat", "-u", "-b", "65536", fmt::format("TCP:127.0.0.1:{}", port), "/dev/null"}, false,
+                    false, "");
+    auto e = wait_child(c.pid);
+    r.wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    r.cpu = e.cpu;
+    r.max_rss_kib = e.max_rss_kib;
+    if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0) die("socat failed");
+    return r;
+}
+
+struct stat3 {
+    double med, lo, hi;
+};
+
+stat3 summarize(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return {v[v.size() / 2], v.front(), v.back()};
+}
+
+std::string fmt3(stat3 s, int prec = 3) {
+    return fmt::format("{:.{}f} [{:.{}f}-{:.{}f}]", s.med, prec, s.lo, prec, s.hi, prec);
+}
+
+void run_scenario(const options& o, const std::string& name) {
+    std::string codec = name == "json-bad" ? "json" : name;
+    bool counted = name != "plain"; // plain: one document per read, so no fixed count
+    std::size_t per_rep = o.socat ? 3 : 2;
+    generator g = start_generator(o, name, per_rep * std::size_t(o.repeats));
+    std::vector<double> wall, cpu, dps, dpcpu, mbps, floor_wall, floor_cpu, socat_wall, socat_cpu, ratio,
+        cpu_ratio, socat_ratio, reader_cpu;
+    run_result last;
+    long rss = 0;
+    for (int rep = 0; rep < o.repeats; ++rep) {
+        last = run_connector(o, g.port, codec, g.payload_bytes, counted ? o.count : 0, false);
+        auto fl = floor_read64k(g.port);
+        if (fl.in_bytes != g.payload_bytes) die("floor read a short payload");
+        wall.push_back(last.wall);
+        cpu.push_back(last.cpu);
+        dps.push_back(double(last.documents) / last.wall / 1e6);
+        dpcpu.push_back(double(last.documents) / last.cpu / 1e6);
+        reader_cpu.push_back(last.reader_cpu);
+        floor_cpu.push_back(fl.cpu);
+        cpu_ratio.push_back(last.cpu / fl.cpu);
+        mbps.push_back(double(last.in_bytes) / last.wall / 1e6);
+        floor_wall.push_back(fl.wall);
+        ratio.push_back(last.wall / fl.wall);
+        rss = std::max(rss, last.max_rss_kib);
+        if (o.socat) {
+            auto so = floor_socat(g.port);
+            socat_wall.push_back(so.wall);
+            socat_cpu.push_back(so.cpu);
+            socat_ratio.push_back(last.wall / so.wall);
+        }
+    }
+    wait_child(g.proc.pid);
+    ::close(g.proc.out);
+    fmt::print("\n## {} (codec {}), {} repeats: median [min-max]\n", name, codec, o.repeats);
+    fmt::print("  documents {}  checkpoints {}  input {:.1f} MB  output {:.1f} MB (x{:.2f})\n", last.documents,
+               last.checkpoints, double(last.in_bytes) / 1e6, double(last.out_bytes) / 1e6,
+               double(last.out_bytes) / double(last.in_bytes));
+    fmt::print("  connector wall s      {}\n", fmt3(summarize(wall)));
+    fmt::print("  connector CPU s       {}\n", fmt3(summarize(cpu)));
+    fmt::print("  reader CPU s          {}   (this process: counting and checking stdout)\n",
+               fmt3(summarize(reader_cpu)));
+    fmt::print("  M documents/s         {}\n", fmt3(summarize(dps), 2));
+    fmt::print("  M documents/CPU-s     {}   (connector CPU only: robust to a busy machine)\n",
+               fmt3(summarize(dpcpu), 2));
+    fmt::print("  input MB/s            {}\n", fmt3(summarize(mbps), 0));
+    fmt::print("  peak RSS              {:.1f} MiB\n", double(rss) / 1024);
+    fmt::print("  floor read64k wall s  {}   ratio connector/floor {}\n", fmt3(summarize(floor_wall)),
+               fmt3(summarize(ratio), 2));
+    fmt::print("  floor read64k CPU s   {}   CPU ratio connector/floor {}\n", fmt3(summarize(floor_cpu)),
+               fmt3(summarize(cpu_ratio), 2));
+    if (o.socat)
+        fmt::print("  floor socat wall s    {}   ratio connector/socat {}   socat CPU s {}\n",
+                   fmt3(summarize(socat_wall)), fmt3(summarize(socat_ratio), 2), fmt3(summarize(socat_cpu)));
+    fmt::print("RESULT {} docs={} in_bytes={} out_bytes={} wall={:.4f} cpu={:.4f} mdocs_s={:.3f} mdocs_cpu_s={:.3f} "
+               "in_mb_s={:.1f} rss_mib={:.1f} floor_wall={:.4f} floor_cpu={:.4f} ratio={:.2f} cpu_ratio={:.2f} "
+               "socat_wall={:.4f} socat_ratio={:.2f}\n",
+               name, last.documents, last.in_bytes, last.out_bytes, summarize(wall).med, summarize(cpu).med,
+               summarize(dps).med, summarize(dpcpu).med, summarize(mbps).med, double(rss) / 1024,
+               summarize(floor_wall).med, summarize(floor_cpu).med, summarize(ratio).med, summarize(cpu_ratio).med, o.socat ? summarize(socat_wall).med : 0.0,
+               o.socat ? summarize(socat_ratio).med : 0.0);
+    std::fflush(stdout);
+}
+
+void run_latency(const options& o) {
+    options lo = o;
+    lo.count = o.latency_count;
+    generator g = start_generator(lo, "stamped", 1, {"--rate", fmt::format("{}", o.latency_rate)});
+    auto r = run_connector(lo, g.port, "line", 0, lo.count, true);
+    wait_child(g.proc.pid);
+    ::close(g.proc.out);
+    auto v = r.latencies_ms;
+    std::sort(v.begin(), v.end());
+    auto pct = [&](double p) { return v[std::min(v.size() - 1, std::size_t(p * double(v.size())))]; };
+    fmt::print("\n## latency: {} lines at {} lines/s (codec line), generator write -> document read from stdout\n",
+               v.size(), o.latency_rate);
+    fmt::print("  median {:.3f} ms  p90 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms  (connector CPU {:.3f} s, RSS {:.1f} "
+               "MiB)\n",
+               pct(0.5), pct(0.9), pct(0.99), v.back(), r.cpu, double(r.max_rss_kib) / 1024);
+    fmt::print("RESULT latency n={} median_ms={:.3f} p99_ms={:.3f} max_ms={:.3f}\n", v.size(), pct(0.5), pct(0.99),
+               v.back());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    bool latency = true;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "flow_bench: %s needs a value\n", argv[i]);
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--connector") o.connector = value();
+        else if (a == "--load-gen") o.load_gen = value();
+        else if (a == "--connector-log") o.connector_log = value();
+        else if (a == "--repeats") o.repeats = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--count") o.count = std::strtoull(value().c_str(), nullptr, 10);
+        else if (a == "--plain-bytes") o.plain_bytes = std::strtoull(value().c_str(), nullptr, 10);
+        else if (a == "--latency-rate") o.latency_rate = std::strtod(value().c_str(), nullptr);
+        else if (a == "--latency-count") o.latency_count = std::strtoull(value().c_str(), nullptr, 10);
+        else if (a == "--no-latency") latency = false;
+        else if (a == "--no-socat") o.socat = false;
+        else if (a == "--pipe-size") o.pipe_size = std::atoi(value().c_str());
+        else if (a == "--scenarios") {
+            o.scenarios.clear();
+            std::string s = value();
+            for (std::size_t p = 0; p <= s.size();) {
+                auto q = std::min(s.find(',', p), s.size());
+                if (q > p) o.scenarios.push_back(s.substr(p, q - p));
+                p = q + 1;
+            }
+        } else {
+            std::fprintf(stderr, "flow_bench: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (o.connector.empty() || o.load_gen.empty()) {
+        std::fprintf(stderr, "usage: flow_bench --connector PATH --load-gen PATH [--repeats N] [--count N] "
+                             "[--scenarios line,json,json-bad,plain] [--no-latency] [--no-socat]\n");
+        return 2;
+    }
+    if (o.socat && ::access("/usr/bin/socat", X_OK) != 0) o.socat = false;
+    std::signal(SIGPIPE, SIG_IGN);
+    for (const auto& s : o.scenarios) run_scenario(o, s);
+    if (latency) run_latency(o);
+}
