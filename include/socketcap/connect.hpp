@@ -22,8 +22,10 @@ struct connect_result {
     /// resolver or of the last address tried.
     error_code ec;
     asio::ip::tcp::endpoint endpoint; ///< the address connected to
-    /// What failed, for messages: "resolve", "connect" or "" on success.
+    /// What failed, for messages: "resolve", "connect", "handshake" or "" on success.
     std::string_view stage;
+    /// A sentence when the code alone says too little (a TLS layer's explanation); may be empty.
+    std::string message;
 };
 
 /// Resolves `host`, then connects `socket` (closed, owned by the caller) to the first resolved

@@ -177,6 +177,7 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
             tr.string("ca_cert", c.tls.ca_cert, false);
             tr.string("client_cert", c.tls.client_cert, false);
             tr.string("client_key", c.tls.client_key, false);
+            tr.string("client_key_password", c.tls.client_key_password, false);
             tr.string("server_hostname", c.tls.server_hostname, false);
             if (tr.error.empty()) {
                 for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &c.tls.ca_cert},

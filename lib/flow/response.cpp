@@ -46,7 +46,9 @@ constexpr std::string_view config_schema_text = R"({
         "client_key": {"type": "string", "title": "Client Key", "multiline": true, "secret": true, "order": 4,
           "description": "The private key of your client certificate, as a file path or PEM text."},
         "server_hostname": {"type": "string", "title": "Server Hostname", "order": 5,
-          "description": "The name you expect in the server's certificate, also sent as SNI. Defaults to the host."}
+          "description": "The name you expect in the server's certificate, also sent as SNI. Defaults to the host."},
+        "client_key_password": {"type": "string", "title": "Client Key Password", "secret": true, "order": 6,
+          "description": "The password of an encrypted client key. Leave it empty when the key is not encrypted."}
       }
     },
     "buffer_size": {"type": "integer", "title": "Buffer Size", "default": 65536, "minimum": 1024, "maximum": 16777216,

@@ -94,6 +94,29 @@ context_result fail(error e, std::string message) {
 
 } // namespace
 
+namespace {
+
+// Loads every PEM certificate block of `pem` as a trusted CA; false when there is none or any
+// block fails to load.
+bool load_each_certificate(WOLFSSL_CTX* native, std::string_view pem) {
+    constexpr std::string_view end_marker = "-----END CERTIFICATE-----";
+    std::size_t blocks = 0;
+    for (std::size_t at = pem.find("-----BEGIN"); at != std::string_view::npos; at = pem.find("-----BEGIN", at)) {
+        std::size_t end = pem.find(end_marker, at);
+        if (end == std::string_view::npos) return false;
+        end += end_marker.size();
+        auto block = pem.substr(at, end - at);
+        if (wolfSSL_CTX_load_verify_buffer(native, reinterpret_cast<const unsigned char*>(block.data()),
+                                           static_cast<long>(block.size()), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+            return false;
+        ++blocks;
+        at = end;
+    }
+    return blocks != 0;
+}
+
+} // namespace
+
 context_result make_context(const client_options& opts) {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     WOLFSSL_CTX* native = ctx->native_handle();
@@ -113,9 +136,10 @@ context_result make_context(const client_options& opts) {
     if (!opts.ca_cert.empty()) {
         auto src = load_pem("tls.ca_cert", "certificate", opts.ca_cert, false);
         if (!src.failure.empty()) return fail(error::invalid_ca_cert, src.failure);
-        // One or several certificates: add_certificate_authority loads every one in the text.
-        ctx->add_certificate_authority(asio::buffer(src.pem), ec);
-        if (ec) {
+        // One or several certificates, each block loaded on its own: asio's
+        // add_certificate_authority and wolfSSL's buffer loader both stop quietly at a block that
+        // decodes to nothing, so a broken certificate in a bundle would go unnoticed.
+        if (!load_each_certificate(native, src.pem)) {
             return fail(error::invalid_ca_cert,
                         fmt::format("tls.ca_cert: {} is not a valid PEM certificate", src.where()));
         }

@@ -211,7 +211,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
         check_field(f.value, "tls." + std::string(f.key));
     }
     CHECK(names == std::vector<std::string>{"enabled", "verify_cert", "ca_cert", "client_cert", "client_key",
-                                            "server_hostname"});
+                                            "server_hostname", "client_key_password"});
     // Defaults and ranges as the spec says.
     CHECK(simdjson::minify(props["codec"]["enum"].value_unsafe()) == R"(["plain","line","json"])");
     CHECK(str(props["codec"]["default"]) == "line");
@@ -335,7 +335,8 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
          "tls.ca_cert: PEM text has a -----BEGIN line but no -----END line"},
         {R"({"host":"h","port":9000,"tls":{"enabled":true,"ca_cert":"/nonexistent/ca.pem"}})",
          R"(tls.ca_cert: cannot read file "/nonexistent/ca.pem": No such file or directory)"},
-        {R"({"host":"h","port":9000,"tls":{"enabled":true}})", "tls.enabled: TLS support is not built into this version"},
+        {R"({"host":"h","port":9000,"tls":{"enabled":true,"ca_cert":"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"}})",
+         "tls.ca_cert: inline PEM is not a valid PEM certificate"},
         {"[1]", "config: must be an object, got [1]"},
         {R"({"host":"h","port":9000})", "bindings: exactly one binding is supported for now, got 2",
          R"([{"resourceConfig":{"stream":"a"}},{"resourceConfig":{"stream":"b"}}])"},
@@ -542,12 +543,12 @@ TEST_CASE("open: reconnect attempts exhausted is fatal with the reason last", "[
     CHECK(waits == 2);
 }
 
-TEST_CASE("open: bad config and TLS fail before opened", "[open]") {
+TEST_CASE("open: a TLS setup that cannot work fails before opened", "[open]") {
     child c({binary("SOURCE_SOCKET")});
-    c.write(open_request(R"({"host":"127.0.0.1","port":9,"tls":{"enabled":true}})"));
+    c.write(open_request(R"({"host":"127.0.0.1","port":9,"tls":{"enabled":true,"ca_cert":"/nonexistent/ca.pem"}})"));
     CHECK(c.wait() == 1);
     CHECK(c.rest_lines().empty());
-    CHECK(msg_of(c.err_lines().back()) == "tls.enabled: TLS support is not built into this version");
+    CHECK(msg_of(c.err_lines().back()) == R"(tls.ca_cert: cannot read file "/nonexistent/ca.pem": No such file or directory)");
 }
 
 TEST_CASE("logs: JSON lines with ts, level and msg; LOG_LEVEL filters", "[logs]") {

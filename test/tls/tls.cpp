@@ -553,6 +553,14 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         opts.ca_cert = c.pem("garbage.pem");
         CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
     }
+    SECTION("a PEM block whose body decodes to nothing, alone or after a good certificate") {
+        // asio's add_certificate_authority took these as "no more certificates" and succeeded.
+        const std::string empty_block = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+        opts.ca_cert = empty_block;
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
+        opts.ca_cert = c.pem("ca.pem") + empty_block;
+        CHECK(context_error(opts, tls::error::invalid_ca_cert) == "tls.ca_cert: inline PEM is not a valid PEM certificate");
+    }
     SECTION("garbage PEM CA, checked even with verification off") {
         opts.verify_cert = false;
         opts.ca_cert = c.pem("garbage.pem");

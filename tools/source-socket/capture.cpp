@@ -7,6 +7,9 @@
 #include <socketcap/json_codec.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/text_codec.hpp>
+#if SOCKETCAP_HAS_TLS
+#include <socketcap/tls/tls.hpp>
+#endif
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -39,6 +42,7 @@ constexpr auto stats_interval = std::chrono::seconds(5);
 constexpr auto stop_backstop = std::chrono::seconds(2);
 
 std::string describe_connect_error(const socketcap::connect_result& r, const flow::endpoint_config& c) {
+    if (!r.message.empty()) return r.message;
     if (r.ec == socketcap::error::connect_timeout)
         return fmt::format("no connection within connection_timeout ({}s)", c.connection_timeout);
     if (r.stage == "resolve") return fmt::format("cannot resolve host \"{}\": {}", c.host, r.ec.message());
@@ -56,6 +60,7 @@ std::string describe_end(const socketcap::session_result& r, bool stopping) {
 /// verified handshake). The capture loop is templated on it.
 struct tcp_connector {
     using transport_type = socketcap::tcp_transport;
+    static constexpr bool is_tls = false;
     const flow::endpoint_config& config;
 
     std::unique_ptr<transport_type> make(asio::io_context& ctx) const { return std::make_unique<transport_type>(ctx); }
@@ -63,6 +68,36 @@ struct tcp_connector {
         return socketcap::async_connect(t, config.host, config.port, config.connection_timeout_duration());
     }
 };
+
+#if SOCKETCAP_HAS_TLS
+/// TLS: the TCP connect and the verified handshake share one connection_timeout.
+struct tls_connector {
+    using transport_type = socketcap::tls::tls_transport;
+    static constexpr bool is_tls = true;
+    const flow::endpoint_config& config;
+    std::shared_ptr<asio::ssl::context> context; // made once per capture, shared by connections
+
+    std::unique_ptr<transport_type> make(asio::io_context& ctx) const {
+        return std::make_unique<transport_type>(ctx, *context);
+    }
+    asio::awaitable<socketcap::connect_result> connect(transport_type& t) const {
+        auto deadline = std::chrono::steady_clock::now() + config.connection_timeout_duration();
+        auto r = co_await socketcap::async_connect(t.next_layer(), config.host, config.port,
+                                                   config.connection_timeout_duration());
+        if (r.ec) co_return r;
+        auto hs = co_await socketcap::tls::handshake(t, config.host, tls_options(config.tls), deadline);
+        if (!hs.warning.empty()) log(log_level::warn, hs.warning, {{"host", config.host}, {"port", config.port}});
+        if (hs.ec) {
+            r.ec = hs.ec;
+            r.stage = "handshake";
+            r.message = hs.message;
+            co_return r;
+        }
+        log(log_level::debug, "TLS established", {{"version", hs.version}, {"cipher", hs.cipher}});
+        co_return r;
+    }
+};
+#endif
 
 /// Stdout for `capture --max-docs N`: passes documents through until N newlines (one per
 /// document) went out, then calls on_limit and swallows the rest.
@@ -149,7 +184,7 @@ public:
 private:
     template <class Codec>
     void spawn() {
-        asio::co_spawn(ctx_, run_loop<Codec>(tcp_connector{opts_.config}), [this](std::exception_ptr e) {
+        auto done = [this](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -158,7 +193,23 @@ private:
                 }
             }
             shutdown();
-        });
+        };
+        if (opts_.config.tls.enabled) {
+#if SOCKETCAP_HAS_TLS
+            auto made = socketcap::tls::make_context(tls_options(opts_.config.tls));
+            if (made.ec) {
+                fatal_ = made.message;
+                asio::post(ctx_, [this] { shutdown(); });
+                return;
+            }
+            asio::co_spawn(ctx_, run_loop<Codec>(tls_connector{opts_.config, std::move(made.context)}), done);
+#else
+            fatal_ = "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
+            asio::post(ctx_, [this] { shutdown(); });
+#endif
+            return;
+        }
+        asio::co_spawn(ctx_, run_loop<Codec>(tcp_connector{opts_.config}), done);
     }
 
     void shutdown() {
@@ -247,8 +298,16 @@ private:
         auto result = co_await s.run(sink);
         live_stats_ = nullptr;
         stop_session_ = nullptr;
+        std::string reason = describe_end(result, stopping_);
+#if SOCKETCAP_HAS_TLS
+        if constexpr (std::is_same_v<Transport, socketcap::tls::tls_transport>) {
+            if (result.ec && !result.sink_failed && result.ec != socketcap::error::idle_timeout &&
+                !(stopping_ && result.ec == asio::error::operation_aborted))
+                reason = socketcap::tls::describe_read_error(t, result.ec);
+        }
+#endif
         log(log_level::info, "disconnected",
-            {{"session_id", s.session_id()}, {"reason", describe_end(result, stopping_)}, {"bytes", result.bytes},
+            {{"session_id", s.session_id()}, {"reason", reason}, {"bytes", result.bytes},
              {"documents", result.documents}, {"checkpoints", result.checkpoints},
              {"error_documents", result.stats.error_documents}, {"partial_frames", result.stats.partial_frames}});
         co_return result;
@@ -278,7 +337,7 @@ private:
             } else {
                 failures = 0;
                 std::string address = fmt::format("{}:{}", cr.endpoint.address().to_string(), cr.endpoint.port());
-                log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", false}});
+                log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", Connector::is_tls}});
                 socketcap::session_result result;
                 if (opts_.max_documents != 0)
                     result = co_await run_session<limited_sink, typename Connector::transport_type, Codec>(limited_, *transport);
@@ -337,17 +396,61 @@ int run_capture(const capture_options& opts) {
     return rc;
 }
 
+namespace {
+
+/// One connection attempt as the capture would make it; the error text, or empty.
+template <class Connector>
+asio::awaitable<std::string> check_with(asio::io_context& ctx, Connector connector, std::string* address) {
+    const auto& c = connector.config;
+    auto t = connector.make(ctx);
+    auto r = co_await connector.connect(*t);
+    if (r.ec) co_return fmt::format("cannot connect to {}:{}: {}", c.host, c.port, describe_connect_error(r, c));
+    if (address) *address = fmt::format("{}:{}", r.endpoint.address().to_string(), r.endpoint.port());
+#if SOCKETCAP_HAS_TLS
+    if constexpr (Connector::is_tls) {
+        // A TLS 1.3 server rejects a missing or untrusted client certificate only after the
+        // handshake, with an alert on the first read: wait briefly for one.
+        asio::steady_timer timer(ctx);
+        timer.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(500),
+                                                                          c.connection_timeout_duration()));
+        timer.async_wait([&t](std::error_code ec) {
+            std::error_code ignored;
+            if (!ec) t->lowest_layer().cancel(ignored);
+        });
+        std::array<char, 4096> buf;
+        auto [ec, n] = co_await t->async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
+        (void)n;
+        timer.cancel();
+        if (ec && ec != asio::error::operation_aborted && ec != asio::error::eof &&
+            ec != asio::ssl::error::stream_truncated)
+            co_return fmt::format("cannot connect to {}:{}: {}", c.host, c.port,
+                                  socketcap::tls::describe_read_error(*t, ec));
+    }
+#endif
+    co_return std::string{};
+}
+
+} // namespace
+
 std::string check_connection(const flow::endpoint_config& config, std::string* address) {
     asio::io_context ctx;
-    socketcap::tcp_transport socket(ctx);
-    socketcap::connect_result result;
-    asio::co_spawn(ctx, socketcap::async_connect(socket, config.host, config.port, config.connection_timeout_duration()),
-                   [&](std::exception_ptr, socketcap::connect_result r) { result = r; });
+    std::string error;
+    auto done = [&](std::exception_ptr e, std::string r) {
+        error = e ? "internal error while checking the connection" : std::move(r);
+    };
+    if (config.tls.enabled) {
+#if SOCKETCAP_HAS_TLS
+        auto made = socketcap::tls::make_context(tls_options(config.tls));
+        if (made.ec) return made.message;
+        asio::co_spawn(ctx, check_with(ctx, tls_connector{config, std::move(made.context)}, address), done);
+#else
+        return "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
+#endif
+    } else {
+        asio::co_spawn(ctx, check_with(ctx, tcp_connector{config}, address), done);
+    }
     ctx.run();
-    if (result.ec)
-        return fmt::format("cannot connect to {}:{}: {}", config.host, config.port, describe_connect_error(result, config));
-    if (address) *address = fmt::format("{}:{}", result.endpoint.address().to_string(), result.endpoint.port());
-    return {};
+    return error;
 }
 
 } // namespace source_socket

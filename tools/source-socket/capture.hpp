@@ -6,6 +6,9 @@
 
 #include <socketcap/flow/config.hpp>
 #include <socketcap/flow/request.hpp>
+#if SOCKETCAP_HAS_TLS
+#include <socketcap/tls/options.hpp>
+#endif
 
 #include <cstdint>
 #include <string>
@@ -26,8 +29,16 @@ struct capture_options {
 /// (reconnect attempts exhausted, stdout closed) → 1 with the reason logged last.
 int run_capture(const capture_options& opts);
 
+#if SOCKETCAP_HAS_TLS
+/// The TLS library's options from the connector's `tls` block.
+inline socketcap::tls::client_options tls_options(const socketcap::flow::tls_config& t) {
+    return {t.verify_cert, t.ca_cert, t.client_cert, t.client_key, t.client_key_password, t.server_hostname};
+}
+#endif
+
 /// Error text for a failed connection check, or empty when host:port accepted a connection
-/// within connection_timeout. `address` receives the connected address.
+/// within connection_timeout (with TLS: a verified handshake, and a first read that the server
+/// did not answer with an alert — TLS 1.3 servers reject a missing client certificate there). `address` receives the connected address.
 std::string check_connection(const socketcap::flow::endpoint_config& config, std::string* address = nullptr);
 
 } // namespace source_socket

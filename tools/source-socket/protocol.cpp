@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "protocol.hpp"
 #include "capture.hpp"
+#if SOCKETCAP_HAS_TLS
+#include <socketcap/tls/tls.hpp>
+#endif
+#include "capture.hpp"
 #include "log.hpp"
 
 #include <socketcap/flow/response.hpp>
@@ -69,8 +73,14 @@ bool write_stdout(std::string_view s) {
 std::string check_tls_support(const flow::endpoint_config& config) {
     if (!config.tls.enabled) return {};
     if (auto e = flow::check_tls_files(config.tls); !e.empty()) return e;
-    // The TLS transport (socketcap::tls) is wired in after it is merged.
-    return "tls.enabled: TLS support is not built into this version";
+#if SOCKETCAP_HAS_TLS
+    // Loads everything once: bad PEM, a key that does not match its certificate, an encrypted
+    // key without its password all fail here, before any connection is tried.
+    auto made = socketcap::tls::make_context(tls_options(config.tls));
+    return made.ec ? made.message : std::string{};
+#else
+    return "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
+#endif
 }
 
 std::string check_capture(const flow::endpoint_config& config, const std::vector<flow::binding_request>& bindings,

@@ -33,6 +33,7 @@ struct tls_config {
     std::string ca_cert;         ///< a file path or PEM text; empty = system roots
     std::string client_cert;     ///< a file path or PEM text; empty = no client certificate
     std::string client_key;      ///< a file path or PEM text (a secret: never logged)
+    std::string client_key_password; ///< for an encrypted client_key (a secret: never logged)
     std::string server_hostname; ///< empty = host
 };
 
