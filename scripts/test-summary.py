@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """Prints 'N passed, M failed' from meson's testlog.json, counting Catch2 test cases.
 
+Several testlog.json paths (e.g. the normal and the sanitizer build) give one total line.
 Exit status 1 when anything failed or when no test ran at all.
 """
 import json
@@ -12,14 +13,15 @@ ALL = re.compile(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)")
 SUM = re.compile(r"^test cases: *(\d+)(?: \| *(\d+) passed)?(?: \| *(\d+) failed)?", re.M)
 
 
-def main(path):
+def main(paths):
     passed = failed = skipped = 0
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except OSError as e:
-        print(f"test-summary: cannot read {path}: {e}")
-        print("0 passed, 1 failed")
-        return 1
+    lines = []
+    for path in paths:
+        try:
+            lines += open(path, encoding="utf-8").read().splitlines()
+        except OSError as e:
+            print(f"test-summary: cannot read {path}: {e}")
+            failed += 1
     for line in lines:
         if not line.strip():
             continue
@@ -51,4 +53,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/meson-logs/testlog.json"))
+    sys.exit(main(sys.argv[1:] or ["build/meson-logs/testlog.json"]))
