@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The connector over TLS, as a process, against socat's OpenSSL server on 127.0.0.1 with
+// certificates made fresh for the run (test/tls/make-certs.sh): documents end to end, the
+// sentences validate reports, and the spec's four TLS configuration examples as written.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+using namespace harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The certificates of this run, removed at exit.
+struct certificates {
+    fs::path dir;
+    certificates() {
+        std::string tmpl = (fs::temp_directory_path() / "socketcap-connector-tls-XXXXXX").string();
+        if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+        if (std::system(fmt::format("sh '{}' '{}'", SOCKETCAP_TLS_MAKE_CERTS, dir.string()).c_str()) != 0)
+            throw std::runtime_error("make-certs.sh failed");
+        std::ofstream(dir / "data.txt", std::ios::binary) << "first line\nsecond line\r\nthird\n";
+    }
+    ~certificates() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    std::string operator()(const std::string& name) const { return (dir / name).string(); }
+};
+
+const certificates& certs() {
+    static const certificates c;
+    return c;
+}
+
+// socat serving data.txt over TLS to one client; `options` are extra OPENSSL-LISTEN options.
+class tls_server {
+public:
+    explicit tls_server(const std::string& cert, const std::string& options = "verify=0")
+        : proc_({SOCKETCAP_SOCAT, "-d", "-d",
+                 fmt::format("OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert={}.pem,key={}.key,{}", certs()(cert),
+                             certs()(cert), options),
+                 fmt::format("OPEN:{},rdonly", certs()("data.txt"))}) {
+        constexpr std::string_view marker = "listening on AF=2 127.0.0.1:";
+        for (int i = 0; i < 300 && port_ == 0; ++i) {
+            proc_.read_line(std::chrono::milliseconds(50)); // pumps stderr too
+            if (auto at = proc_.err().find(marker); at != std::string::npos)
+                port_ = static_cast<std::uint16_t>(std::atoi(proc_.err().c_str() + at + marker.size()));
+        }
+        REQUIRE(port_ != 0);
+    }
+    std::uint16_t port() const { return port_; }
+
+private:
+    child proc_;
+    std::uint16_t port_ = 0;
+};
+
+std::string msg_of(const std::string& log_line) {
+    simdjson::dom::parser p;
+    std::string_view msg;
+    INFO("stderr line: " << log_line);
+    REQUIRE(p.parse(log_line)["msg"].get_string().get(msg) == simdjson::SUCCESS);
+    return std::string(msg);
+}
+
+std::string request(const char* kind, const std::string& config) {
+    const char* bindings = R"([{"resourceConfig":{"stream":"events"},"resourcePath":["events"],"stateKey":"events.v1"}])";
+    if (std::string_view(kind) == "validate")
+        return fmt::format(R"({{"validate":{{"name":"acmeCo/tls","connectorType":"IMAGE","config":{},"bindings":{}}}}})",
+                           config, bindings) + "\n";
+    return fmt::format(R"({{"open":{{"capture":{{"name":"acmeCo/tls","connectorType":"IMAGE","config":{},)"
+                       R"("bindings":{}}},"range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{{}}}}}})",
+                       config, bindings) + "\n";
+}
+
+std::string validate_error(const std::string& config) {
+    child c({binary("SOURCE_SOCKET")});
+    c.write(request("validate", config));
+    c.close_stdin();
+    CHECK(c.wait() == 1);
+    CHECK(c.rest_lines().empty());
+    auto err = c.err_lines();
+    REQUIRE(!err.empty());
+    return msg_of(err.back());
+}
+
+std::string config_file(const std::string& name, const std::string& yaml) {
+    auto path = certs().dir / name;
+    std::ofstream(path) << yaml;
+    return path.string();
+}
+
+} // namespace
+
+TEST_CASE("open over TLS: documents of the line codec end to end, then a clean stop", "[tls]") {
+    tls_server s("server");
+    child c({binary("SOURCE_SOCKET")});
+    c.write(request("open", fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60,)"
+                                        R"("tls":{{"enabled":true,"ca_cert":"{}"}}}})",
+                                        s.port(), certs()("ca.pem"))));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    simdjson::dom::parser p;
+    std::vector<std::string> values;
+    std::uint64_t last_sequence = 0;
+    while (values.size() < 3) {
+        auto line = c.read_line();
+        REQUIRE(line);
+        check_protocol_line(*line);
+        simdjson::dom::element doc;
+        if (p.parse(*line)["captured"]["doc"].get(doc) != simdjson::SUCCESS) continue; // a checkpoint
+        std::string_view v, raw;
+        REQUIRE(doc["data"]["value"].get_string().get(v) == simdjson::SUCCESS);
+        REQUIRE(doc["raw"].get_string().get(raw) == simdjson::SUCCESS);
+        CHECK(v == raw);
+        REQUIRE(doc["sequence"].get_uint64().get(last_sequence) == simdjson::SUCCESS);
+        CHECK(last_sequence == values.size() + 1);
+        values.emplace_back(v);
+    }
+    CHECK(values == std::vector<std::string>{"first line", "second line", "third"});
+    // socat closes with close_notify after the file: the session ends, checkpointed.
+    bool checkpointed = false;
+    while (auto line = c.read_line(std::chrono::seconds(10))) {
+        if (line->rfind(R"({"checkpoint":)", 0) == 0) {
+            checkpointed = line->find(R"("sequence":3,)") != std::string::npos;
+            if (checkpointed) break;
+        }
+    }
+    CHECK(checkpointed);
+    c.close_stdin();
+    CHECK(c.wait() == 0);
+    bool connected_tls = false, disconnected_clean = false;
+    for (const auto& l : c.err_lines()) {
+        connected_tls |= msg_of(l) == "connected" && l.find(R"("tls":true)") != std::string::npos;
+        disconnected_clean |= msg_of(l) == "disconnected" &&
+                              l.find(R"("reason":"the server closed the TLS connection")") != std::string::npos;
+    }
+    CHECK(connected_tls);
+    INFO(c.err());
+    CHECK(disconnected_clean);
+}
+
+TEST_CASE("validate over TLS: the user sees why the server was not accepted", "[tls]") {
+    SECTION("a wrong tls.server_hostname") {
+        tls_server s("server");
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":{},"tls":{{"enabled":true,"ca_cert":"{}",)"
+                                         R"("server_hostname":"wrong.example"}}}})",
+                                         s.port(), certs()("ca.pem"))) ==
+              fmt::format("cannot connect to 127.0.0.1:{}: server certificate does not match the host name: expected "
+                          "\"wrong.example\" (tls.server_hostname), the certificate is for IP:127.0.0.1, DNS:localhost",
+                          s.port()));
+    }
+    SECTION("a TLS 1.3 server that requires a client certificate (rejected only after the handshake)") {
+        tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":{},"tls":{{"enabled":true,"ca_cert":"{}"}}}})",
+                                         s.port(), certs()("ca.pem"))) ==
+              fmt::format("cannot connect to 127.0.0.1:{}: the server requires a client certificate (it sent TLS alert "
+                          "certificate_required after the handshake, as TLS 1.3 servers do); set tls.client_cert and "
+                          "tls.client_key",
+                          s.port()));
+    }
+    SECTION("a client key that does not match its certificate fails before any connection") {
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,"ca_cert":"{}",)"
+                                         R"("client_cert":"{}","client_key":"{}"}}}})",
+                                         certs()("ca.pem"), certs()("client.pem"), certs()("mismatched.key"))) ==
+              "tls.client_key: does not match tls.client_cert");
+    }
+}
+
+TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
+    std::string trusted = R"(error: cannot connect to localhost:{}: server certificate not trusted: its issuer )"
+                          R"("CN=socketcap Test CA" is not in the system CA store (set tls.ca_cert to the CA that signed it))";
+    SECTION("Basic TLS (server verification): the system store does not know the test CA") {
+        tls_server s("server");
+        child c({binary("SOURCE_SOCKET"), "check", "--config",
+                 config_file("basic.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+                                                       "    enabled: true\n    verify_cert: true\n",
+                                                       s.port()))});
+        CHECK(c.wait() == 1);
+        CHECK(c.err_lines().back() == fmt::format(fmt::runtime(trusted), s.port()));
+    }
+    SECTION("TLS with custom CA: verified") {
+        tls_server s("server");
+        child c({binary("SOURCE_SOCKET"), "check", "--config",
+                 config_file("custom-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+                                                           "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n",
+                                                           s.port(), certs()("ca.pem")))});
+        CHECK(c.wait() == 0);
+        auto out = c.rest_lines();
+        REQUIRE(out.size() == 2);
+        CHECK(out[0] == fmt::format("config OK: localhost:{}, codec line, tls on", s.port()));
+        CHECK(out[1].rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
+    }
+    SECTION("Mutual TLS: the client certificate and key load; the system store still decides trust") {
+        tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
+        child c({binary("SOURCE_SOCKET"), "check", "--config",
+                 config_file("mtls.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+                                                      "    enabled: true\n    verify_cert: true\n"
+                                                      "    client_cert: {}\n    client_key: {}\n",
+                                                      s.port(), certs()("client.pem"), certs()("client.key")))});
+        CHECK(c.wait() == 1);
+        CHECK(c.err_lines().back() == fmt::format(fmt::runtime(trusted), s.port()));
+    }
+    SECTION("Mutual TLS with the CA added: accepted by a server that requires client certificates") {
+        tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
+        child c({binary("SOURCE_SOCKET"), "check", "--config",
+                 config_file("mtls-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+                                                         "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n"
+                                                         "    client_cert: {}\n    client_key: {}\n",
+                                                         s.port(), certs()("ca.pem"), certs()("client.pem"),
+                                                         certs()("client.key")))});
+        CHECK(c.wait() == 0);
+        CHECK(c.rest_lines().back().rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
+    }
+    SECTION("Insecure TLS: a self-signed server is accepted, with a warning") {
+        tls_server s("selfsigned");
+        child c({binary("SOURCE_SOCKET"), "check", "--config",
+                 config_file("insecure.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+                                                          "    enabled: true\n    verify_cert: false\n",
+                                                          s.port()))});
+        CHECK(c.wait() == 0);
+        bool warned = false;
+        for (const auto& l : c.err_lines())
+            warned |= l.find(R"("level":"warn")") != std::string::npos &&
+                      msg_of(l) == "certificate verification is disabled (tls.verify_cert: false): the server's identity "
+                                   "is not checked";
+        CHECK(warned);
+    }
+}
