@@ -86,7 +86,8 @@ void write_string(output_buffer& out, std::string_view s) {
     out.push_back('"');
 }
 
-void write_uint(output_buffer& out, std::uint64_t v) { fmt::format_to(fmt::appender(out), "{}", v); }
-void write_int(output_buffer& out, std::int64_t v) { fmt::format_to(fmt::appender(out), "{}", v); }
+// format_int: once per document (the sequence), and the general formatter showed in profiles.
+void write_uint(output_buffer& out, std::uint64_t v) { append(out, fmt::format_int(v).c_str()); }
+void write_int(output_buffer& out, std::int64_t v) { append(out, fmt::format_int(v).c_str()); }
 
 } // namespace socketcap::json

