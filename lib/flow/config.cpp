@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "quote.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <fcntl.h>
@@ -18,15 +20,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-/// The offending value as JSON, cut short: messages quote what the user wrote.
-std::string got(element e) {
-    std::string s = simdjson::minify(e);
-    if (s.size() > 64) {
-        s.resize(61);
-        s += "...";
-    }
-    return s;
-}
+using detail::got;
 
 /// An integer, also from a number like 9000.0 (some form builders write floats).
 std::optional<std::int64_t> as_integer(element e) {

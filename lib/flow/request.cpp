@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "quote.hpp"
+
 namespace socketcap::flow {
 
 namespace {
@@ -11,14 +13,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-std::string got(element e) {
-    std::string s = simdjson::minify(e);
-    if (s.size() > 64) {
-        s.resize(61);
-        s += "...";
-    }
-    return s;
-}
+using detail::got;
 
 struct request_reader {
     std::string error;

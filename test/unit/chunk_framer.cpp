@@ -1,32 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include <socketcap/chunk_framer.hpp>
 
+#include "framer_steps.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace socketcap;
-
-namespace {
-struct step {
-    frame_kind kind;
-    std::string payload;
-    std::size_t consumed;
-    bool operator==(const step&) const = default;
-};
-
-std::vector<step> frames(chunk_framer& f, std::string_view in, bool eof) {
-    std::vector<step> v;
-    for (;;) {
-        frame fr = f.next(in, eof);
-        if (fr.kind == frame_kind::need_more) break;
-        v.push_back({fr.kind, std::string(fr.payload), fr.consumed});
-        in.remove_prefix(fr.consumed);
-    }
-    return v;
-}
-} // namespace
 
 TEST_CASE("chunk_framer returns each read whole") {
     chunk_framer f(100);

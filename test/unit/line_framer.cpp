@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // line_framer on its own, then through a pipeline with the line codec (split invariance).
 #include <socketcap/line_framer.hpp>
+
+#include "framer_steps.hpp"
 #include <socketcap/text_codec.hpp>
 
 #include "pipeline_harness.hpp"
@@ -19,24 +21,6 @@ using namespace std::string_view_literals;
 
 namespace {
 
-struct step {
-    frame_kind kind;
-    std::string payload;
-    std::size_t consumed;
-    bool operator==(const step&) const = default;
-};
-
-// Runs a framer over `in` as one buffer, consuming as a pipeline does.
-std::vector<step> frames(line_framer& f, std::string_view in, bool eof) {
-    std::vector<step> v;
-    for (;;) {
-        frame fr = f.next(in, eof);
-        if (fr.kind == frame_kind::need_more) break;
-        v.push_back({fr.kind, std::string(fr.payload), fr.consumed});
-        in.remove_prefix(fr.consumed);
-    }
-    return v;
-}
 
 std::string line_doc(std::string_view escaped, std::uint64_t seq, bool partial = false) {
     std::string s(escaped);
