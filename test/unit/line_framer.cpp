@@ -21,7 +21,6 @@ using namespace std::string_view_literals;
 
 namespace {
 
-
 std::string line_doc(std::string_view escaped, std::uint64_t seq, bool partial = false) {
     std::string s(escaped);
     return doc(R"("data":{"value":")" + s + R"("},"raw":")" + s + "\"", seq, partial);
