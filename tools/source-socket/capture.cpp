@@ -24,6 +24,7 @@
 
 #include <array>
 #include <csignal>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <fcntl.h>
@@ -121,17 +122,11 @@ public:
                 }
                 const char* p = static_cast<const char*>(buf.data());
                 std::size_t cut = buf.size();
-                std::uint64_t seen = 0;
-                for (std::size_t i = 0; i < buf.size(); ++i)
-                    if (p[i] == '\n' && ++seen == remaining_) {
-                        cut = i + 1;
-                        break;
-                    }
+                newlines(p, buf.size(), remaining_, &cut);
                 next_.async_write_some(asio::buffer(p, cut),
                                        [this, h = std::move(handler), p, total = buf.size()](std::error_code ec,
                                                                                               std::size_t n) mutable {
-                                           for (std::size_t i = 0; i < n && remaining_ != 0; ++i)
-                                               if (p[i] == '\n') --remaining_;
+                                           remaining_ -= newlines(p, n, remaining_, nullptr);
                                            if (remaining_ == 0 && on_limit_) std::exchange(on_limit_, nullptr)();
                                            h(ec, remaining_ == 0 && !ec ? total : n);
                                        });
@@ -140,6 +135,19 @@ public:
     }
 
 private:
+    // Newlines in p[0..n), at most `limit`; *cut (when given) becomes the offset just past the
+    // limit-th one. memchr: this runs over every byte of output.
+    static std::uint64_t newlines(const char* p, std::size_t n, std::uint64_t limit, std::size_t* cut) {
+        std::uint64_t seen = 0;
+        for (const char *at = p, *end = p + n; seen < limit;) {
+            at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+            if (at == nullptr) break;
+            ++at;
+            if (++seen == limit && cut) *cut = static_cast<std::size_t>(at - p);
+        }
+        return seen;
+    }
+
     socketcap::fd_sink& next_;
     std::uint64_t remaining_;
     std::function<void()> on_limit_;
