@@ -93,10 +93,21 @@ std::string validate_error(const std::string& config) {
     return msg_of(err.back());
 }
 
-std::string config_file(const std::string& name, const std::string& yaml) {
+struct check_result {
+    int rc = -1;
+    std::vector<std::string> out, err;
+};
+
+// `source-socket check --config <name>` with `yaml` written to <name> in the certificates' dir.
+check_result run_check(const std::string& name, const std::string& yaml) {
     auto path = certs().dir / name;
     std::ofstream(path) << yaml;
-    return path.string();
+    child c({binary("SOURCE_SOCKET"), "check", "--config", path.string()});
+    check_result r;
+    r.rc = c.wait();
+    r.out = c.rest_lines();
+    r.err = c.err_lines();
+    return r;
 }
 
 } // namespace
@@ -180,55 +191,49 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
                           R"("CN=socketcap Test CA" is not in the system CA store (set tls.ca_cert to the CA that signed it))";
     SECTION("Basic TLS (server verification): the system store does not know the test CA") {
         tls_server s("server");
-        child c({binary("SOURCE_SOCKET"), "check", "--config",
-                 config_file("basic.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+        auto r = run_check("basic.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
                                                        "    enabled: true\n    verify_cert: true\n",
-                                                       s.port()))});
-        CHECK(c.wait() == 1);
-        CHECK(c.err_lines().back() == fmt::format(fmt::runtime(trusted), s.port()));
+                                                       s.port()));
+        CHECK(r.rc == 1);
+        CHECK(r.err.back() == fmt::format(fmt::runtime(trusted), s.port()));
     }
     SECTION("TLS with custom CA: verified") {
         tls_server s("server");
-        child c({binary("SOURCE_SOCKET"), "check", "--config",
-                 config_file("custom-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+        auto r = run_check("custom-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
                                                            "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n",
-                                                           s.port(), certs()("ca.pem")))});
-        CHECK(c.wait() == 0);
-        auto out = c.rest_lines();
-        REQUIRE(out.size() == 2);
-        CHECK(out[0] == fmt::format("config OK: localhost:{}, codec line, tls on", s.port()));
-        CHECK(out[1].rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
+                                                           s.port(), certs()("ca.pem")));
+        CHECK(r.rc == 0);
+        REQUIRE(r.out.size() == 2);
+        CHECK(r.out[0] == fmt::format("config OK: localhost:{}, codec line, tls on", s.port()));
+        CHECK(r.out[1].rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
     }
     SECTION("Mutual TLS: the client certificate and key load; the system store still decides trust") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        child c({binary("SOURCE_SOCKET"), "check", "--config",
-                 config_file("mtls.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+        auto r = run_check("mtls.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
                                                       "    enabled: true\n    verify_cert: true\n"
                                                       "    client_cert: {}\n    client_key: {}\n",
-                                                      s.port(), certs()("client.pem"), certs()("client.key")))});
-        CHECK(c.wait() == 1);
-        CHECK(c.err_lines().back() == fmt::format(fmt::runtime(trusted), s.port()));
+                                                      s.port(), certs()("client.pem"), certs()("client.key")));
+        CHECK(r.rc == 1);
+        CHECK(r.err.back() == fmt::format(fmt::runtime(trusted), s.port()));
     }
     SECTION("Mutual TLS with the CA added: accepted by a server that requires client certificates") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        child c({binary("SOURCE_SOCKET"), "check", "--config",
-                 config_file("mtls-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+        auto r = run_check("mtls-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
                                                          "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n"
                                                          "    client_cert: {}\n    client_key: {}\n",
                                                          s.port(), certs()("ca.pem"), certs()("client.pem"),
-                                                         certs()("client.key")))});
-        CHECK(c.wait() == 0);
-        CHECK(c.rest_lines().back().rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
+                                                         certs()("client.key")));
+        CHECK(r.rc == 0);
+        CHECK(r.out.back().rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
     }
     SECTION("Insecure TLS: a self-signed server is accepted, with a warning") {
         tls_server s("selfsigned");
-        child c({binary("SOURCE_SOCKET"), "check", "--config",
-                 config_file("insecure.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
+        auto r = run_check("insecure.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
                                                           "    enabled: true\n    verify_cert: false\n",
-                                                          s.port()))});
-        CHECK(c.wait() == 0);
+                                                          s.port()));
+        CHECK(r.rc == 0);
         bool warned = false;
-        for (const auto& l : c.err_lines())
+        for (const auto& l : r.err)
             warned |= l.find(R"("level":"warn")") != std::string::npos &&
                       msg_of(l) == "certificate verification is disabled (tls.verify_cert: false): the server's identity "
                                    "is not checked";
