@@ -59,7 +59,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     std::vector<std::string> names;
     for (auto f : props) names.emplace_back(f.key);
     CHECK(names == std::vector<std::string>{"host", "port", "codec", "tls", "buffer_size", "reconnect_delay",
-                                            "max_reconnect_attempts", "connection_timeout", "idle_timeout",
+                                            "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
                                             "max_frame_bytes"});
     // Every field has a title, a description and an order.
     auto check_field = [](simdjson::dom::element f, const std::string& name) {
@@ -89,6 +89,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     CHECK(simdjson::minify(props["max_reconnect_attempts"]["default"].value_unsafe()) == "-1");
     CHECK(simdjson::minify(props["connection_timeout"]["default"].value_unsafe()) == "30.0");
     CHECK(props["idle_timeout"]["default"].is_null());
+    CHECK(props["reconnect_max_delay"]["default"].is_null());
     CHECK(to_uint(props["max_frame_bytes"]["default"]) == 1048576);
     CHECK(simdjson::minify(tls["enabled"]["default"].value_unsafe()) == "false");
     CHECK(simdjson::minify(tls["verify_cert"]["default"].value_unsafe()) == "true");
@@ -100,7 +101,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
         CHECK((tls[pem]["multiline"].get_bool().get(flag) == simdjson::SUCCESS && flag));
     }
     CHECK(tls["ca_cert"]["secret"].error() == simdjson::NO_SUCH_FIELD);
-    for (const char* knob : {"buffer_size", "reconnect_delay", "max_reconnect_attempts", "connection_timeout",
+    for (const char* knob : {"buffer_size", "reconnect_delay", "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout",
                              "idle_timeout", "max_frame_bytes"}) {
         INFO(knob);
         CHECK((props[knob]["advanced"].get_bool().get(flag) == simdjson::SUCCESS && flag));
@@ -186,6 +187,10 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
         {R"({"host":"h","port":9000,"reconnect_delay":-1})",
          "reconnect_delay: must be a number of seconds from 0 to 86400, got -1"},
         {R"({"host":"h","port":9000,"buffer_size":0})", "buffer_size: must be an integer from 1024 to 16777216, got 0"},
+        {R"({"host":"h","port":9000,"reconnect_max_delay":-1})",
+         "reconnect_max_delay: must be null (off) or a number of seconds from 0 (off) to 86400, got -1"},
+        {R"({"host":"h","port":9000,"reconnect_delay":10,"reconnect_max_delay":5})",
+         "reconnect_max_delay: must be at least reconnect_delay (10), got 5"},
         {R"({"host":"h","port":9000,"max_reconnect_attempts":-2})",
          "max_reconnect_attempts: must be an integer from 0 to 2147483647, or -1 for unlimited, got -2"},
         {R"({"host":"h","port":9000,"connection_timeout":0})",

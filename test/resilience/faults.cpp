@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -494,4 +495,53 @@ TEST_CASE("stdin closed while blocked on stdout: exits promptly", "[resilience][
     // connection, which ends the sender.
     CHECK(c.wait_exit(10s) == 0);
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("reconnect_max_delay: waits double up to the cap with full jitter, a healthy connection resets them", "[resilience][backoff]") {
+    const std::uint16_t port = closed_port();
+    child c({binary("SOURCE_SOCKET")});
+    open(c, fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":0.02,"reconnect_max_delay":0.1}})", port));
+    wait_for_log(c, R"("msg":"waiting to reconnect")", 5);
+    {
+        listener l(port);
+        int fd = l.accept();
+        REQUIRE(fd >= 0);
+        REQUIRE(send_all(fd, "up\n"));
+        ::close(fd);
+        wait_for_log(c, R"("msg":"disconnected")");
+    }
+    wait_for_log(c, R"("msg":"waiting to reconnect")", 8);
+    stop(c);
+    std::vector<double> delays, caps;
+    simdjson::dom::parser p;
+    for (const auto& l : c.err_lines()) {
+        if (msg_of(l) != "waiting to reconnect") continue;
+        auto e = parse(p, l);
+        double d = -1, m = -1;
+        REQUIRE(e["delay_seconds"].get_double().get(d) == simdjson::SUCCESS);
+        REQUIRE(e["max_delay_seconds"].get_double().get(m) == simdjson::SUCCESS);
+        delays.push_back(d);
+        caps.push_back(m);
+    }
+    REQUIRE(caps.size() >= 8);
+    // Failures 1..4 before the server appeared: 0.02, 0.04, 0.08, then the cap.
+    CHECK(caps[0] == Approx(0.02));
+    CHECK(caps[1] == Approx(0.04));
+    CHECK(caps[2] == Approx(0.08));
+    CHECK(caps[3] == Approx(0.1));
+    CHECK(caps[4] == Approx(0.1));
+    // Somewhere later: the healthy connection's end waits the plain delay, then doubling restarts.
+    auto healthy = std::find_if(caps.begin() + 5, caps.end(), [](double m) { return m == Approx(0.02); });
+    REQUIRE(healthy != caps.end());
+    CHECK(*healthy == delays[std::size_t(healthy - caps.begin())]); // no jitter after a healthy end
+    REQUIRE(healthy + 2 < caps.end());
+    CHECK(healthy[1] == Approx(0.02));
+    CHECK(healthy[2] == Approx(0.04));
+    for (std::size_t i = 0; i < delays.size(); ++i) {
+        CHECK(delays[i] >= 0);
+        CHECK(delays[i] <= caps[i]);
+    }
+    auto s = sessions_of(c.all_lines(), port);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].docs[0].raw == "up");
 }
