@@ -432,16 +432,41 @@ TEST_CASE("100% malformed JSON: one error document per line, still capturing", "
     CHECK(count(c.err(), fmt::format(R"("error_documents":{},)", bad)) == 1);
 }
 
-TEST_CASE("stdin closed while connecting: exits at once", "[resilience][shutdown]") {
-    // backlog 0 and one connection nobody accepts: the connector's SYNs go unanswered, so its
-    // connect hangs (within a 60 s connection_timeout) until we stop it.
-    listener l(0, 0);
+/// A connection to `port` that nobody accepts: with a backlog of 0 it fills the accept queue,
+/// so further SYNs go unanswered and a connect hangs.
+int fill_backlog(std::uint16_t port) {
     int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(l.port());
+    addr.sin_port = htons(port);
     REQUIRE(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    return filler;
+}
+
+TEST_CASE("a connect that hangs: connection_timeout ends each attempt", "[resilience]") {
+    listener l(0, 0);
+    int filler = fill_backlog(l.port());
+    child c({binary("SOURCE_SOCKET")});
+    auto t0 = std::chrono::steady_clock::now();
+    open(c, fmt::format(R"({{"host":"127.0.0.1","port":{},"connection_timeout":0.3,"reconnect_delay":0,)"
+                        R"("max_reconnect_attempts":1}})",
+                        l.port()));
+    CHECK(c.wait() == 1);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 600ms); // two attempts of 0.3 s
+    CHECK(c.rest_lines().empty());
+    CHECK(count(c.err(), R"x("error":"no connection within connection_timeout (0.3s)","failures":1})x") == 1);
+    CHECK(msg_of(c.err_lines().back()) ==
+          fmt::format("cannot connect to 127.0.0.1:{}: no connection within connection_timeout (0.3s) (gave up after 2 "
+                      "failed attempts, max_reconnect_attempts is 1)",
+                      l.port()));
+    ::close(filler);
+}
+
+TEST_CASE("stdin closed while connecting: exits at once", "[resilience][shutdown]") {
+    // The connect hangs (within a 60 s connection_timeout) until we stop it.
+    listener l(0, 0);
+    int filler = fill_backlog(l.port());
     child c({binary("SOURCE_SOCKET")}, {{"LOG_LEVEL", "debug"}});
     open(c, config_for(l.port(), R"(,"connection_timeout":60)"));
     wait_for_log(c, R"("msg":"connecting")");
