@@ -206,6 +206,16 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     if (r.error.empty())
         r.integer("max_reconnect_attempts", -1, limits::max_reconnect_attempts, c.max_reconnect_attempts, false,
                   "an integer from 0 to 2147483647, or -1 for unlimited");
+    double cap = 0;
+    if (r.error.empty() &&
+        r.seconds("reconnect_max_delay", 0, limits::max_reconnect_delay, false,
+                  "null (off) or a number of seconds from 0 (off) to 86400", cap, present) &&
+        present && cap > 0) {
+        if (cap < c.reconnect_delay)
+            r.fail(fmt::format("reconnect_max_delay: must be at least reconnect_delay ({}), got {}", c.reconnect_delay, cap));
+        else
+            c.reconnect_max_delay = cap;
+    }
     if (r.error.empty())
         r.seconds("connection_timeout", 0, limits::max_connection_timeout, true,
                   "a number of seconds greater than 0 and at most 3600", c.connection_timeout, present);

@@ -24,13 +24,14 @@ TEST_CASE("endpoint config: defaults", "[flow][config]") {
     CHECK(c.value.max_reconnect_attempts == -1);
     CHECK(c.value.connection_timeout == 30.0);
     CHECK_FALSE(c.value.idle_timeout.has_value());
+    CHECK_FALSE(c.value.reconnect_max_delay.has_value());
     CHECK(c.value.idle_timeout_duration().count() == 0);
     CHECK(c.value.max_frame_bytes == 1048576);
 }
 
 TEST_CASE("endpoint config: every field, unknown fields ignored, null means default", "[flow][config]") {
     auto c = parse_endpoint_config(R"({"host":"h","port":1,"codec":"json","buffer_size":1024,"reconnect_delay":0,
-        "max_reconnect_attempts":3,"connection_timeout":0.5,"idle_timeout":2.5,"max_frame_bytes":67108864,
+        "reconnect_max_delay":60,"max_reconnect_attempts":3,"connection_timeout":0.5,"idle_timeout":2.5,"max_frame_bytes":67108864,
         "tls":{"enabled":true,"verify_cert":false,"ca_cert":"/ca.pem","client_cert":"/c.pem","client_key":"/k.pem",
         "server_hostname":"name.test"},"sops":{"x":1},"future":null,"port_extra":1})");
     REQUIRE(c);
@@ -38,6 +39,7 @@ TEST_CASE("endpoint config: every field, unknown fields ignored, null means defa
     CHECK(c.value.buffer_size == 1024);
     CHECK(c.value.reconnect_delay == 0);
     CHECK(c.value.max_reconnect_attempts == 3);
+    CHECK(c.value.reconnect_max_delay == 60.0);
     CHECK(c.value.connection_timeout == 0.5);
     CHECK(c.value.idle_timeout == 2.5);
     CHECK(c.value.max_frame_bytes == 67108864);
@@ -46,11 +48,12 @@ TEST_CASE("endpoint config: every field, unknown fields ignored, null means defa
     CHECK(c.value.tls.client_key == "/k.pem");
     CHECK(c.value.tls.server_hostname == "name.test");
 
-    auto n = parse_endpoint_config(R"({"host":"h","port":9000.0,"codec":null,"idle_timeout":0,"tls":null})");
+    auto n = parse_endpoint_config(R"({"host":"h","port":9000.0,"codec":null,"idle_timeout":0,"tls":null,"reconnect_max_delay":0})");
     REQUIRE(n);
     CHECK(n.value.port == 9000);
     CHECK(n.value.codec == codec_kind::line);
     CHECK_FALSE(n.value.idle_timeout.has_value());
+    CHECK_FALSE(n.value.reconnect_max_delay.has_value());
 }
 
 TEST_CASE("endpoint config: bad input never throws and names the field", "[flow][config]") {

@@ -37,12 +37,17 @@ public:
     /// Closes our end of its stdout: its next write fails with EPIPE.
     void close_stdout();
     void signal(int sig);
+    pid_t pid() const { return pid_; }
 
     /// The next stdout line (without '\n'), or nothing at EOF or after `timeout`.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout = deadline);
     /// Reads stdout and stderr to EOF and reaps the child; its exit status (-1 on timeout or
     /// a signal). Unread stdout lines stay available through rest_lines().
     int wait(std::chrono::milliseconds timeout = deadline);
+
+    /// Waits for the child to exit without reading its output (a reader that stopped); its
+    /// exit status (-1 on timeout or a signal).
+    int wait_exit(std::chrono::milliseconds timeout = deadline);
 
     /// stdout lines not consumed by read_line (after wait()).
     std::vector<std::string> rest_lines();
@@ -84,6 +89,29 @@ private:
     std::atomic<int> accepted_{0};
     std::thread thread_;
 };
+
+/// A listening socket on 127.0.0.1 that the test drives by hand (accept, send, close or reset),
+/// for faults the scripted server cannot express.
+class listener {
+public:
+    /// port 0: any free port. backlog 0 with one unaccepted connection makes further SYNs wait.
+    explicit listener(std::uint16_t port = 0, int backlog = 8);
+    ~listener();
+    listener(const listener&) = delete;
+    listener& operator=(const listener&) = delete;
+    std::uint16_t port() const { return port_; }
+    /// The next connection (-1 after `timeout`).
+    int accept(std::chrono::milliseconds timeout = deadline);
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// Sends all of `data` (blocking); false if the peer went away.
+bool send_all(int fd, std::string_view data);
+/// Closes with SO_LINGER 0: the peer sees a reset (RST) instead of an orderly FIN.
+void reset(int fd);
 
 /// A loopback port that refuses connections (bound, then closed).
 std::uint16_t closed_port();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // source-socket driven through stdin/stdout as the Flow runtime drives it, against loopback
 // servers: every request type, every codec, checkpoints and state, shutdown, validation errors.
-#include "harness.hpp"
+#include "capture_lines.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -22,16 +22,6 @@ struct unary_result {
     std::string last_msg; ///< msg of the last stderr line
 };
 
-std::string msg_of(const std::string& log_line) {
-    simdjson::dom::parser p;
-    simdjson::dom::element e;
-    INFO("stderr line: " << log_line);
-    REQUIRE(p.parse(log_line).get(e) == simdjson::SUCCESS);
-    std::string_view msg;
-    REQUIRE(e["msg"].get_string().get(msg) == simdjson::SUCCESS);
-    return std::string(msg);
-}
-
 unary_result run_unary(const std::string& request, std::map<std::string, std::string> env = {}) {
     child c({binary("SOURCE_SOCKET")}, env);
     c.write(request);
@@ -48,129 +38,6 @@ unary_result run_unary(const std::string& request, std::map<std::string, std::st
 std::string validate_request(const std::string& config, const std::string& bindings = R"([{"resourceConfig":{"stream":"events"}}])") {
     return fmt::format(R"({{"validate":{{"name":"acmeCo/tcp","connectorType":"IMAGE","config":{},"bindings":{}}}}})", config,
                        bindings) + "\n";
-}
-
-std::string open_request(const std::string& config, const std::string& state = "{}",
-                         const std::string& extra_binding_fields = R"(,"stateKey":"events.v1")") {
-    return fmt::format(R"({{"open":{{"capture":{{"name":"acmeCo/tcp","connectorType":"IMAGE","config":{},)"
-                       R"("bindings":[{{"resourceConfig":{{"stream":"events"}},"resourcePath":["events"],)"
-                       R"("collection":{{"name":"acmeCo/events","key":["/session_id","/sequence"]}},"backfill":1{}}}],)"
-                       R"("intervalSeconds":300,"inactiveBindings":[]}},"version":"0011223344556677",)"
-                       R"("range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{},"futureField":1}}}})",
-                       config, extra_binding_fields, state) + "\n";
-}
-
-simdjson::dom::element parse(simdjson::dom::parser& p, const std::string& line) {
-    simdjson::dom::element e;
-    REQUIRE(p.parse(line).get(e) == simdjson::SUCCESS);
-    return e;
-}
-
-std::string str(simdjson::dom::element e) {
-    std::string_view s;
-    REQUIRE(e.get_string().get(s) == simdjson::SUCCESS);
-    return std::string(s);
-}
-
-std::uint64_t to_uint(simdjson::dom::element e) {
-    std::uint64_t v = 0;
-    REQUIRE(e.get_uint64().get(v) == simdjson::SUCCESS);
-    return v;
-}
-
-/// RFC 3339 UTC with microseconds: 2026-01-01T00:00:00.000000Z (std::regex trips g++ 12's
-/// -Wmaybe-uninitialized under ASan, so a pattern check by hand).
-bool is_timestamp(const std::string& s) {
-    const std::string_view pattern = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-    if (s.size() != pattern.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i)
-        if (pattern[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pattern[i]) return false;
-    return true;
-}
-
-/// A captured document, parsed; checks the envelope's fields.
-struct doc {
-    std::string data; ///< minified
-    std::string raw;  ///< "" when absent
-    bool has_raw = false;
-    bool partial = false;
-    std::uint64_t sequence = 0;
-    std::string session_id;
-};
-
-doc captured(const std::string& line, std::uint16_t port) {
-    REQUIRE(check_protocol_line(line) == "captured");
-    simdjson::dom::parser p;
-    auto e = parse(p, line);
-    CHECK(to_uint(e["captured"]["binding"]) == 0);
-    simdjson::dom::object d;
-    REQUIRE(e["captured"]["doc"].get_object().get(d) == simdjson::SUCCESS);
-    std::vector<std::string> keys;
-    for (auto f : d) keys.emplace_back(f.key);
-    doc r;
-    CHECK(is_timestamp(str(d["timestamp"])));
-    CHECK(str(d["source_host"]) == "127.0.0.1");
-    CHECK(to_uint(d["source_port"]) == port);
-    r.data = simdjson::minify(d["data"].value_unsafe());
-    simdjson::dom::element raw;
-    if (d["raw"].get(raw) == simdjson::SUCCESS) {
-        r.has_raw = true;
-        r.raw = str(raw);
-    }
-    bool partial = false;
-    if (d["partial"].get_bool().get(partial) == simdjson::SUCCESS) r.partial = partial;
-    r.sequence = to_uint(d["sequence"]);
-    r.session_id = str(d["session_id"]);
-    CHECK(r.session_id.size() == 36);
-    std::vector<std::string> expected = {"timestamp", "source_host", "source_port", "data"};
-    if (r.has_raw) expected.push_back("raw");
-    if (partial) expected.push_back("partial");
-    expected.push_back("sequence");
-    expected.push_back("session_id");
-    CHECK(keys == expected);
-    return r;
-}
-
-struct state {
-    std::string key, session_id;
-    std::uint64_t sequence = 0, bytes = 0, documents = 0;
-};
-
-state checkpoint(const std::string& line) {
-    REQUIRE(check_protocol_line(line) == "checkpoint");
-    simdjson::dom::parser p;
-    auto e = parse(p, line);
-    bool merge = false;
-    REQUIRE(e["checkpoint"]["state"]["mergePatch"].get_bool().get(merge) == simdjson::SUCCESS);
-    CHECK(merge);
-    simdjson::dom::object per_binding;
-    REQUIRE(e["checkpoint"]["state"]["updated"]["bindingStateV1"].get_object().get(per_binding) == simdjson::SUCCESS);
-    REQUIRE(per_binding.size() == 1);
-    state s;
-    for (auto f : per_binding) {
-        s.key = std::string(f.key);
-        s.session_id = str(f.value["session_id"]);
-        s.sequence = to_uint(f.value["sequence"]);
-        s.bytes = to_uint(f.value["bytes"]);
-        s.documents = to_uint(f.value["documents"]);
-    }
-    return s;
-}
-
-std::string config_for(std::uint16_t port, const std::string& more = "") {
-    return fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":0.05{}}})", port, more);
-}
-
-/// Reads stdout lines until a checkpoint whose state counts `documents` documents.
-std::vector<std::string> read_until_checkpoint(child& c, std::uint64_t documents) {
-    std::vector<std::string> lines;
-    for (;;) {
-        auto line = c.read_line();
-        INFO("lines so far: " << lines.size());
-        REQUIRE(line.has_value());
-        lines.push_back(*line);
-        if (check_protocol_line(*line) == "checkpoint" && checkpoint(*line).documents >= documents) return lines;
-    }
 }
 
 } // namespace
@@ -192,7 +59,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     std::vector<std::string> names;
     for (auto f : props) names.emplace_back(f.key);
     CHECK(names == std::vector<std::string>{"host", "port", "codec", "tls", "buffer_size", "reconnect_delay",
-                                            "max_reconnect_attempts", "connection_timeout", "idle_timeout",
+                                            "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
                                             "max_frame_bytes"});
     // Every field has a title, a description and an order.
     auto check_field = [](simdjson::dom::element f, const std::string& name) {
@@ -222,6 +89,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     CHECK(simdjson::minify(props["max_reconnect_attempts"]["default"].value_unsafe()) == "-1");
     CHECK(simdjson::minify(props["connection_timeout"]["default"].value_unsafe()) == "30.0");
     CHECK(props["idle_timeout"]["default"].is_null());
+    CHECK(props["reconnect_max_delay"]["default"].is_null());
     CHECK(to_uint(props["max_frame_bytes"]["default"]) == 1048576);
     CHECK(simdjson::minify(tls["enabled"]["default"].value_unsafe()) == "false");
     CHECK(simdjson::minify(tls["verify_cert"]["default"].value_unsafe()) == "true");
@@ -233,7 +101,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
         CHECK((tls[pem]["multiline"].get_bool().get(flag) == simdjson::SUCCESS && flag));
     }
     CHECK(tls["ca_cert"]["secret"].error() == simdjson::NO_SUCH_FIELD);
-    for (const char* knob : {"buffer_size", "reconnect_delay", "max_reconnect_attempts", "connection_timeout",
+    for (const char* knob : {"buffer_size", "reconnect_delay", "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout",
                              "idle_timeout", "max_frame_bytes"}) {
         INFO(knob);
         CHECK((props[knob]["advanced"].get_bool().get(flag) == simdjson::SUCCESS && flag));
@@ -319,6 +187,10 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
         {R"({"host":"h","port":9000,"reconnect_delay":-1})",
          "reconnect_delay: must be a number of seconds from 0 to 86400, got -1"},
         {R"({"host":"h","port":9000,"buffer_size":0})", "buffer_size: must be an integer from 1024 to 16777216, got 0"},
+        {R"({"host":"h","port":9000,"reconnect_max_delay":-1})",
+         "reconnect_max_delay: must be null (off) or a number of seconds from 0 (off) to 86400, got -1"},
+        {R"({"host":"h","port":9000,"reconnect_delay":10,"reconnect_max_delay":5})",
+         "reconnect_max_delay: must be at least reconnect_delay (10), got 5"},
         {R"({"host":"h","port":9000,"max_reconnect_attempts":-2})",
          "max_reconnect_attempts: must be an integer from 0 to 2147483647, or -1 for unlimited, got -2"},
         {R"({"host":"h","port":9000,"connection_timeout":0})",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "capture.hpp"
+#include "backoff.hpp"
 #include "log.hpp"
 
 #include <socketcap/connect.hpp>
@@ -329,7 +330,9 @@ private:
     asio::awaitable<void> run_loop(Connector connector) {
         const auto& c = opts_.config;
         std::int64_t failures = 0;
+        reconnect_backoff backoff(c.reconnect_delay, c.reconnect_max_delay);
         while (!stopping_) {
+            bool healthy = false; // decides the backoff: data came, or the connection lasted
             auto transport = connector.make(ctx_);
             log(log_level::debug, "connecting", {{"host", c.host}, {"port", c.port}});
             auto cr = co_await connector.connect(*transport);
@@ -351,20 +354,28 @@ private:
                 std::string address = fmt::format("{}:{}", cr.endpoint.address().to_string(), cr.endpoint.port());
                 log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", Connector::is_tls}});
                 socketcap::session_result result;
+                const auto session_start = std::chrono::steady_clock::now();
                 if (opts_.max_documents != 0)
                     result = co_await run_session<limited_sink, typename Connector::transport_type, Codec>(limited_, *transport);
                 else
                     result = co_await run_session<socketcap::fd_sink, typename Connector::transport_type, Codec>(out_, *transport);
                 total_bytes_ += result.bytes;
                 total_documents_ += result.documents;
+                healthy = result.bytes > 0 || std::chrono::steady_clock::now() - session_start >= c.reconnect_delay_duration();
                 if (result.sink_failed) {
                     if (!stopping_) fatal_ = fmt::format("cannot write to stdout: {}", result.ec.message());
                     co_return;
                 }
             }
             if (stopping_) break;
-            log(log_level::info, "waiting to reconnect", {{"delay_seconds", c.reconnect_delay}});
-            delay_.expires_after(c.reconnect_delay_duration());
+            auto wait = backoff.next(healthy);
+            if (c.reconnect_max_delay)
+                log(log_level::info, "waiting to reconnect",
+                    {{"delay_seconds", wait.seconds}, {"max_delay_seconds", wait.max_seconds}});
+            else
+                log(log_level::info, "waiting to reconnect", {{"delay_seconds", wait.seconds}});
+            delay_.expires_after(
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait.seconds)));
             co_await delay_.async_wait(as_tuple(use_awaitable));
         }
     }

@@ -57,6 +57,7 @@ struct endpoint_config {
     std::size_t buffer_size = 65536;
     double reconnect_delay = 5.0;            ///< seconds
     std::int64_t max_reconnect_attempts = -1; ///< consecutive failed connects allowed; -1 = unlimited
+    std::optional<double> reconnect_max_delay; ///< seconds; set = exponential backoff up to it; none = fixed delay
     double connection_timeout = 30.0;         ///< seconds, resolve + connect (+ handshake)
     std::optional<double> idle_timeout;       ///< seconds; none = off
     std::size_t max_frame_bytes = std::size_t{1} << 20;
