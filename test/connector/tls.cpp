@@ -240,3 +240,22 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
         CHECK(warned);
     }
 }
+
+TEST_CASE("a server that accepts TCP but never answers the TLS handshake fails within connection_timeout", "[tls][fault]") {
+    server s({{"", true}}); // accepts, sends nothing, holds the connection open
+    child c({binary("SOURCE_SOCKET")});
+    auto start = std::chrono::steady_clock::now();
+    c.write(request("open", fmt::format(R"({{"host":"127.0.0.1","port":{},"connection_timeout":0.5,)"
+                                        R"("max_reconnect_attempts":0,"tls":{{"enabled":true,"ca_cert":"{}"}}}})",
+                                        s.port(), certs()("ca.pem"))));
+    CHECK(c.wait() == 1);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(elapsed >= std::chrono::milliseconds(450));
+    CHECK(elapsed < std::chrono::seconds(15)); // generous: the point is "not never"
+    CHECK(c.rest_lines() == std::vector<std::string>{R"({"opened":{}})"});
+    CHECK(msg_of(c.err_lines().back()) ==
+          fmt::format("cannot connect to 127.0.0.1:{}: TLS handshake timed out: the server accepted the TCP "
+                      "connection but did not complete the handshake before the connection timeout (is it a TLS "
+                      "port?) (gave up after 1 failed attempt, max_reconnect_attempts is 0)",
+                      s.port()));
+}
