@@ -25,6 +25,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Peak RSS allowed to the connector in the memory-bound cases. Under AddressSanitizer its
+// shadow memory and quarantine add tens of MB whatever the program does (57-60 MB were seen),
+// so the sanitizer build checks a looser bound; the plain build checks the real one.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long max_peak_rss_kib = 128 * 1024;
+#else
+constexpr long max_peak_rss_kib = 48 * 1024;
+#endif
+
 /// One connection's documents as they came out, in order.
 struct session_docs {
     std::string id;
@@ -335,7 +344,7 @@ TEST_CASE("stdout reader stops, then resumes: reading stops, memory bounded, not
     std::uint64_t hwm = status_kb(c.pid(), "VmHWM");
     stop(c);
     INFO("VmHWM stalled " << hwm_stalled << " kB, at the end " << hwm << " kB");
-    CHECK(hwm < 48 * 1024); // a few MB of buffers; 60 MB of output went through
+    CHECK(hwm < max_peak_rss_kib); // a few MB of buffers; 60 MB of output went through
     auto s = sessions_of(c.all_lines(), l.port());
     REQUIRE(s.size() == 1);
     REQUIRE(s[0].docs.size() == lines);
@@ -358,7 +367,7 @@ TEST_CASE("a 1 GiB line without a newline: one error document, memory bounded, s
     std::uint64_t hwm = status_kb(c.pid(), "VmHWM");
     stop(c);
     INFO("VmHWM " << hwm << " kB");
-    CHECK(hwm < 48 * 1024);
+    CHECK(hwm < max_peak_rss_kib);
     auto s = sessions_of(c.all_lines(), l.port());
     REQUIRE(s.size() == 1);
     REQUIRE(s[0].docs.size() == 2);
