@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "harness.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
@@ -156,18 +158,8 @@ int child::wait(std::chrono::milliseconds timeout) {
         lines_.push_back(out_buf_); // an unterminated last line: kept so tests can see it
         out_buf_.clear();
     }
-    while (!reaped_) {
-        int status = 0;
-        pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            reaped_ = true;
-            status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            break;
-        }
-        if (std::chrono::steady_clock::now() >= until) return -1;
-        std::this_thread::sleep_for(5ms);
-    }
-    return status_;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    return wait_exit(std::max(left, std::chrono::milliseconds(0)));
 }
 
 int child::wait_exit(std::chrono::milliseconds timeout) {
