@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include <socketcap/utf8.hpp>
 
+#include <simdjson.h>
+
 namespace socketcap::utf8 {
 namespace {
 
@@ -63,18 +65,8 @@ std::size_t incomplete_tail(std::string_view s) noexcept {
     return 0;
 }
 
-bool is_valid(std::string_view s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        if (static_cast<std::uint8_t>(s[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n = sequence_length(s.substr(i));
-        if (n == 0) return false;
-        i += n;
-    }
-    return true;
-}
+// simdjson's validator (SIMD, runtime-dispatched) rather than a loop over sequence_length:
+// the JSON writer calls this on every string that contains a non-ASCII byte.
+bool is_valid(std::string_view s) noexcept { return simdjson::validate_utf8(s.data(), s.size()); }
 
 } // namespace socketcap::utf8
