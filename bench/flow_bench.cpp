@@ -10,13 +10,16 @@
 //     at once (reconnect_delay is 60 s, so it never reconnects in between). Wall time is spawn to
 //     exit; CPU and peak RSS come from wait4() on the connector alone;
 //   * floor "read64k": this process drains the socket with 64 KiB read()s (CPU from getrusage);
-//   * floor "socat": `socat -u -b 65536 TCP:127.0.0.1:P /dev/null` (if socat is installed).
+//   * floor "socat": `socat -u -b 65536 TCP:127.0.0.1:P /dev/null` (if socat is installed);
+//   * floor "pipe": the connector's output volume written into a pipe and drained here, without
+//     any socket: the part of the connector's work that the read floors leave out.
 // It prints median [min-max] over the repeats, and the connector/floor ratio per repeat.
 //
 //   flow_bench --connector PATH --load-gen PATH [--repeats 5] [--count 1000000]
 //              [--plain-bytes 200000000] [--scenarios line,json,json-bad,plain]
 //              [--latency-rate 100 --latency-count 1000] [--connector-log FILE]
-//              [--pipe-size BYTES]   (stdout pipe capacity; default the kernel's 64 KiB, as under Flow)
+//              [--pipe-size BYTES]   (stdout pipe capacity set from this side; default: what the connector
+//                                    sets itself, 1 MiB where the kernel allows)
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -300,6 +303,56 @@ run_result floor_socat(unsigned port) {
     return r;
 }
 
+/// Floor "pipe": what writing the connector's output costs by itself. A forked writer pushes
+/// `out_bytes` of 420-byte lines into a 1 MiB pipe (the connector's size) in 256 KiB writes
+/// (about one read's output), and this process drains it with 1 MiB reads, finding each line
+/// with memchr but checking nothing. CPU is the writer's; the reader's is in reader_cpu.
+run_result floor_pipe(std::uint64_t out_bytes) {
+    run_result r;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe");
+    (void)::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+    double reader_cpu0 = self_cpu();
+    auto t0 = clock_type::now();
+    pid_t pid = ::fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string chunk(256 * 1024, 'x');
+        for (std::size_t i = 419; i < chunk.size(); i += 420) chunk[i] = '\n';
+        std::uint64_t left = out_bytes;
+        while (left > 0) {
+            std::size_t n = std::size_t(std::min<std::uint64_t>(left, chunk.size()));
+            ssize_t w = ::write(fds[1], chunk.data(), n);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) ::_exit(1);
+            left -= std::uint64_t(w);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        ssize_t n = ::read(fds[0], buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        r.out_bytes += std::size_t(n);
+        const char* p = buf.data();
+        const char* end = p + n;
+        while (const void* nl = std::memchr(p, '\n', std::size_t(end - p))) {
+            ++r.documents;
+            p = static_cast<const char*>(nl) + 1;
+        }
+    }
+    ::close(fds[0]);
+    auto e = wait_child(pid);
+    r.wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+    r.cpu = e.cpu;
+    r.reader_cpu = self_cpu() - reader_cpu0;
+    if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0 || r.out_bytes != out_bytes) die("pipe floor failed");
+    return r;
+}
+
 struct stat3 {
     double med, lo, hi;
 };
@@ -319,7 +372,7 @@ void run_scenario(const options& o, const std::string& name) {
     std::size_t per_rep = o.socat ? 3 : 2;
     generator g = start_generator(o, name, per_rep * std::size_t(o.repeats));
     std::vector<double> wall, cpu, dps, dpcpu, mbps, floor_wall, floor_cpu, socat_wall, socat_cpu, ratio,
-        cpu_ratio, socat_ratio, reader_cpu;
+        cpu_ratio, socat_ratio, reader_cpu, pipe_wall, pipe_cpu, both_ratio;
     run_result last;
     long rss = 0;
     for (int rep = 0; rep < o.repeats; ++rep) {
@@ -337,6 +390,10 @@ void run_scenario(const options& o, const std::string& name) {
         floor_wall.push_back(fl.wall);
         ratio.push_back(last.wall / fl.wall);
         rss = std::max(rss, last.max_rss_kib);
+        auto pf = floor_pipe(last.out_bytes);
+        pipe_wall.push_back(pf.wall);
+        pipe_cpu.push_back(pf.cpu);
+        both_ratio.push_back(last.wall / (fl.wall + pf.wall));
         if (o.socat) {
             auto so = floor_socat(g.port);
             socat_wall.push_back(so.wall);
@@ -344,7 +401,7 @@ void run_scenario(const options& o, const std::string& name) {
             socat_ratio.push_back(last.wall / so.wall);
         }
     }
-    wait_child(g.proc.pid);
+    auto gen = wait_child(g.proc.pid);
     ::close(g.proc.out);
     fmt::print("\n## {} (codec {}), {} repeats: median [min-max]\n", name, codec, o.repeats);
     fmt::print("  documents {}  checkpoints {}  input {:.1f} MB  output {:.1f} MB (x{:.2f})\n", last.documents,
@@ -363,16 +420,27 @@ void run_scenario(const options& o, const std::string& name) {
                fmt3(summarize(ratio), 2));
     fmt::print("  floor read64k CPU s   {}   CPU ratio connector/floor {}\n", fmt3(summarize(floor_cpu)),
                fmt3(summarize(cpu_ratio), 2));
+    fmt::print("  floor pipe wall s     {}   (writing the same output into a pipe; writer CPU s {})\n",
+               fmt3(summarize(pipe_wall)), fmt3(summarize(pipe_cpu)));
+    fmt::print("  ratio connector/(read64k + pipe) {}\n", fmt3(summarize(both_ratio), 2));
+    // Three busy processes share the machine: on N cores the wall time cannot drop below
+    // (generator + connector + reader CPU) / N, whatever the connector does.
+    double gen_cpu = gen.cpu / double(per_rep * std::size_t(o.repeats));
+    double all_cpu = gen_cpu + summarize(cpu).med + summarize(reader_cpu).med;
+    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    fmt::print("  CPU of all three      generator {:.3f} (mean per connection) + connector {:.3f} + reader {:.3f} "
+               "= {:.3f} s: on {} cores wall >= {:.3f} s\n",
+               gen_cpu, summarize(cpu).med, summarize(reader_cpu).med, all_cpu, cores, all_cpu / double(cores));
     if (o.socat)
         fmt::print("  floor socat wall s    {}   ratio connector/socat {}   socat CPU s {}\n",
                    fmt3(summarize(socat_wall)), fmt3(summarize(socat_ratio), 2), fmt3(summarize(socat_cpu)));
     fmt::print("RESULT {} docs={} in_bytes={} out_bytes={} wall={:.4f} cpu={:.4f} mdocs_s={:.3f} mdocs_cpu_s={:.3f} "
                "in_mb_s={:.1f} rss_mib={:.1f} floor_wall={:.4f} floor_cpu={:.4f} ratio={:.2f} cpu_ratio={:.2f} "
-               "socat_wall={:.4f} socat_ratio={:.2f}\n",
+               "socat_wall={:.4f} socat_ratio={:.2f} pipe_wall={:.4f} both_ratio={:.2f}\n",
                name, last.documents, last.in_bytes, last.out_bytes, summarize(wall).med, summarize(cpu).med,
                summarize(dps).med, summarize(dpcpu).med, summarize(mbps).med, double(rss) / 1024,
                summarize(floor_wall).med, summarize(floor_cpu).med, summarize(ratio).med, summarize(cpu_ratio).med, o.socat ? summarize(socat_wall).med : 0.0,
-               o.socat ? summarize(socat_ratio).med : 0.0);
+               o.socat ? summarize(socat_ratio).med : 0.0, summarize(pipe_wall).med, summarize(both_ratio).med);
     std::fflush(stdout);
 }
 
