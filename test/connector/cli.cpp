@@ -116,6 +116,26 @@ TEST_CASE("check: config errors and connection results for humans", "[cli]") {
     CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml")");
 }
 
+// Found by fuzz_config_yaml: an anchor that contains itself recursed until the stack overflowed.
+TEST_CASE("check: YAML aliases that recurse or explode are parse errors", "[cli]") {
+    temp_file self("self.yaml", "&a\nhost: *a\n");
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", self.path});
+    CHECK(c1.wait() == 1);
+    CHECK(c1.err_lines().at(0) == fmt::format(R"(error: config file "{}": line 1, column 1: nesting deeper than 64 )"
+                                              "levels (an alias that contains itself?)", self.path));
+
+    // Eight levels of ten aliases each: 10^8 scalars if expanded.
+    std::string laughs = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 8; ++i)
+        laughs += fmt::format("l{0}: &l{0} [{1}]\n", i, fmt::format("*l{0}, *l{0}, *l{0}, *l{0}, *l{0}, *l{0}, *l{0}, "
+                                                                     "*l{0}, *l{0}, *l{0}", i - 1));
+    temp_file laughs_file("laughs.yaml", laughs);
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", laughs_file.path});
+    CHECK(c2.wait() == 1);
+    CHECK(c2.err_lines().at(0).starts_with(fmt::format(R"(error: config file "{}": line )", laughs_file.path)));
+    CHECK(c2.err_lines().at(0).ends_with(": the configuration expands to more than 16 MiB (aliases inside aliases?)"));
+}
+
 TEST_CASE("socket-feed: deterministic records", "[feed]") {
     child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2"});
     auto port = feed_port(feed);

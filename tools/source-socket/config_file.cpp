@@ -54,7 +54,16 @@ void write_scalar(output_buffer& out, const YAML::Node& n) {
     socketcap::json::write_string(out, s);
 }
 
-void write_node(output_buffer& out, const YAML::Node& n) {
+// Aliases make a YAML document a graph: an anchor may contain itself (`&a {x: *a}`), and
+// nested aliases grow exponentially ("billion laughs"). Both end here, as parse errors.
+constexpr int max_depth = 64;
+constexpr std::size_t max_json_bytes = 16 << 20; // a config with a large CA bundle is ~1 MB
+
+void write_node(output_buffer& out, const YAML::Node& n, int depth = 0) {
+    if (depth > max_depth)
+        throw YAML::ParserException(n.Mark(), fmt::format("nesting deeper than {} levels (an alias that contains itself?)", max_depth));
+    if (out.size() > max_json_bytes)
+        throw YAML::ParserException(n.Mark(), fmt::format("the configuration expands to more than {} MiB (aliases inside aliases?)", max_json_bytes >> 20));
     switch (n.Type()) {
     case YAML::NodeType::Scalar: write_scalar(out, n); break;
     case YAML::NodeType::Sequence: {
@@ -63,7 +72,7 @@ void write_node(output_buffer& out, const YAML::Node& n) {
         for (const auto& item : n) {
             if (!first) out.push_back(',');
             first = false;
-            write_node(out, item);
+            write_node(out, item, depth + 1);
         }
         out.push_back(']');
         break;
@@ -76,7 +85,7 @@ void write_node(output_buffer& out, const YAML::Node& n) {
             first = false;
             socketcap::json::write_string(out, kv.first.Scalar());
             out.push_back(':');
-            write_node(out, kv.second);
+            write_node(out, kv.second, depth + 1);
         }
         out.push_back('}');
         break;
