@@ -56,10 +56,14 @@ void write_scalar(output_buffer& out, const YAML::Node& n) {
 
 // Aliases make a YAML document a graph: an anchor may contain itself (`&a {x: *a}`), and
 // nested aliases grow exponentially ("billion laughs"). Both end here, as parse errors.
+// Limits far above any real configuration (a few dozen values; a CA bundle is < 1 MB).
 constexpr int max_depth = 64;
-constexpr std::size_t max_json_bytes = 16 << 20; // a config with a large CA bundle is ~1 MB
+constexpr std::size_t max_values = 100'000;
+constexpr std::size_t max_json_bytes = 16 << 20;
 
-void write_node(output_buffer& out, const YAML::Node& n, int depth = 0) {
+void write_node(output_buffer& out, const YAML::Node& n, std::size_t& values, int depth = 0) {
+    if (++values > max_values)
+        throw YAML::ParserException(n.Mark(), fmt::format("the configuration expands to more than {} values (aliases inside aliases?)", max_values));
     if (depth > max_depth)
         throw YAML::ParserException(n.Mark(), fmt::format("nesting deeper than {} levels (an alias that contains itself?)", max_depth));
     if (out.size() > max_json_bytes)
@@ -72,7 +76,7 @@ void write_node(output_buffer& out, const YAML::Node& n, int depth = 0) {
         for (const auto& item : n) {
             if (!first) out.push_back(',');
             first = false;
-            write_node(out, item, depth + 1);
+            write_node(out, item, values, depth + 1);
         }
         out.push_back(']');
         break;
@@ -85,7 +89,7 @@ void write_node(output_buffer& out, const YAML::Node& n, int depth = 0) {
             first = false;
             socketcap::json::write_string(out, kv.first.Scalar());
             out.push_back(':');
-            write_node(out, kv.second, depth + 1);
+            write_node(out, kv.second, values, depth + 1);
         }
         out.push_back('}');
         break;
@@ -101,7 +105,8 @@ std::string yaml_to_json(const std::string& text) {
     // The spec's examples show `config: {host: …}`: accept that wrapping as well.
     if (root.IsMap() && !root["host"] && root["config"] && root["config"].IsMap()) root = root["config"];
     output_buffer out;
-    write_node(out, root);
+    std::size_t values = 0;
+    write_node(out, root, values);
     return std::string(out.data(), out.size());
 }
 
