@@ -372,7 +372,7 @@ void run_scenario(const options& o, const std::string& name) {
     std::size_t per_rep = o.socat ? 3 : 2;
     generator g = start_generator(o, name, per_rep * std::size_t(o.repeats));
     std::vector<double> wall, cpu, dps, dpcpu, mbps, floor_wall, floor_cpu, socat_wall, socat_cpu, ratio,
-        cpu_ratio, socat_ratio, reader_cpu, pipe_wall, pipe_cpu, both_ratio;
+        cpu_ratio, socat_ratio, reader_cpu, pipe_wall, pipe_cpu, pipe_reader_cpu, both_ratio;
     run_result last;
     long rss = 0;
     for (int rep = 0; rep < o.repeats; ++rep) {
@@ -393,6 +393,7 @@ void run_scenario(const options& o, const std::string& name) {
         auto pf = floor_pipe(last.out_bytes);
         pipe_wall.push_back(pf.wall);
         pipe_cpu.push_back(pf.cpu);
+        pipe_reader_cpu.push_back(pf.reader_cpu);
         both_ratio.push_back(last.wall / (fl.wall + pf.wall));
         if (o.socat) {
             auto so = floor_socat(g.port);
@@ -420,8 +421,8 @@ void run_scenario(const options& o, const std::string& name) {
                fmt3(summarize(ratio), 2));
     fmt::print("  floor read64k CPU s   {}   CPU ratio connector/floor {}\n", fmt3(summarize(floor_cpu)),
                fmt3(summarize(cpu_ratio), 2));
-    fmt::print("  floor pipe wall s     {}   (writing the same output into a pipe; writer CPU s {})\n",
-               fmt3(summarize(pipe_wall)), fmt3(summarize(pipe_cpu)));
+    fmt::print("  floor pipe wall s     {}   (the same output through a pipe: writer CPU s {}, reader CPU s {})\n",
+               fmt3(summarize(pipe_wall)), fmt3(summarize(pipe_cpu)), fmt3(summarize(pipe_reader_cpu)));
     fmt::print("  ratio connector/(read64k + pipe) {}\n", fmt3(summarize(both_ratio), 2));
     // Three busy processes share the machine: on N cores the wall time cannot drop below
     // (generator + connector + reader CPU) / N, whatever the connector does.
