@@ -142,10 +142,33 @@ TEST_CASE("json_writer replaces ill-formed UTF-8 with U+FFFD per maximal subpart
         INFO("input of " << c.in.size() << " bytes");
         CHECK(str(c.in) == "\"" + want + "\"");
         CHECK(replace_invalid(c.in) == want); // the oracle agrees on the examples
-        // Same bytes at every offset of a longer ASCII string (fast path and tail loop).
-        for (std::size_t at = 0; at <= 12; ++at) {
-            std::string s = std::string(at, 'q') + c.in + std::string(12 - at, 'z');
-            CHECK(str(s) == "\"" + std::string(at, 'q') + want + std::string(12 - at, 'z') + "\"");
+        // Same bytes at every offset of a longer ASCII string: inside, across and after the
+        // writer's 16-byte (SSE2) or 8-byte (SWAR) blocks, and in its tail loop.
+        for (std::size_t at = 0; at <= 40; ++at) {
+            std::string s = std::string(at, 'q') + c.in + std::string(40 - at, 'z');
+            CHECK(str(s) == "\"" + std::string(at, 'q') + want + std::string(40 - at, 'z') + "\"");
+            // After a valid non-ASCII character the rest is validated in one go: ill-formed
+            // bytes later in the string must still be found.
+            std::string v = "\xC3\xA9" + s;
+            CHECK(str(v) == "\"\xC3\xA9" + std::string(at, 'q') + want + std::string(40 - at, 'z') + "\"");
+        }
+    }
+}
+
+TEST_CASE("json_writer escapes at every offset, before and after valid non-ASCII text") {
+    const std::pair<std::string, std::string> specials[] = {
+        {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"}, {"\x1F", "\\u001f"}, {"\x7F", "\x7F"},
+        {" ", " "}, {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+    };
+    for (const auto& [in, want] : specials) {
+        for (std::size_t at = 0; at <= 40; ++at) {
+            INFO("special of " << in.size() << " bytes at " << at);
+            std::string pad(at, 'a'), tail(40 - at, 'b');
+            CHECK(str(pad + in + tail) == "\"" + pad + want + tail + "\"");
+            // With a valid non-ASCII character first, only ASCII specials need escaping.
+            CHECK(str("\xF0\x9F\x98\x80" + pad + in + tail) == "\"\xF0\x9F\x98\x80" + pad + want + tail + "\"");
+            // Two specials in one block, and a character split across a block boundary.
+            CHECK(str(pad + in + in + tail) == "\"" + pad + want + want + tail + "\"");
         }
     }
 }
