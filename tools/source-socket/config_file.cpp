@@ -62,12 +62,12 @@ constexpr std::size_t max_values = 100'000;
 constexpr std::size_t max_json_bytes = 16 << 20;
 
 void write_node(output_buffer& out, const YAML::Node& n, std::size_t& values, int depth = 0) {
+    auto fail = [&](std::string what) { throw YAML::ParserException(n.Mark(), std::move(what)); };
     if (++values > max_values)
-        throw YAML::ParserException(n.Mark(), fmt::format("the configuration expands to more than {} values (aliases inside aliases?)", max_values));
-    if (depth > max_depth)
-        throw YAML::ParserException(n.Mark(), fmt::format("nesting deeper than {} levels (an alias that contains itself?)", max_depth));
+        fail(fmt::format("the configuration expands to more than {} values (aliases inside aliases?)", max_values));
+    if (depth > max_depth) fail(fmt::format("nesting deeper than {} levels (an alias that contains itself?)", max_depth));
     if (out.size() > max_json_bytes)
-        throw YAML::ParserException(n.Mark(), fmt::format("the configuration expands to more than {} MiB (aliases inside aliases?)", max_json_bytes >> 20));
+        fail(fmt::format("the configuration expands to more than {} MiB (aliases inside aliases?)", max_json_bytes >> 20));
     switch (n.Type()) {
     case YAML::NodeType::Scalar: write_scalar(out, n); break;
     case YAML::NodeType::Sequence: {
