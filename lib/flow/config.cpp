@@ -124,18 +124,27 @@ std::string_view to_string(codec_kind c) noexcept {
 
 bool is_pem(std::string_view value) noexcept { return value.find("-----BEGIN ") != std::string_view::npos; }
 
+namespace {
+// Rounded up, never down: an accepted positive number of seconds stays a positive duration.
+// Truncation made `connection_timeout: 1e-34` (accepted as > 0) a zero timeout, and a tiny
+// positive idle_timeout would have become 0, which the session reads as "no idle timeout".
+// Found by fuzz_flow_config.
+std::chrono::steady_clock::duration to_duration(double seconds) noexcept {
+    return std::chrono::ceil<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+}
+} // namespace
+
 std::chrono::steady_clock::duration endpoint_config::reconnect_delay_duration() const noexcept {
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(reconnect_delay));
+    return to_duration(reconnect_delay);
 }
 
 std::chrono::steady_clock::duration endpoint_config::connection_timeout_duration() const noexcept {
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(connection_timeout));
+    return to_duration(connection_timeout);
 }
 
 std::chrono::steady_clock::duration endpoint_config::idle_timeout_duration() const noexcept {
     if (!idle_timeout || *idle_timeout <= 0) return {};
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*idle_timeout));
+    return to_duration(*idle_timeout);
 }
 
 parsed<endpoint_config> parse_endpoint_config(std::string_view json) {

@@ -56,6 +56,22 @@ TEST_CASE("endpoint config: every field, unknown fields ignored, null means defa
     CHECK_FALSE(n.value.reconnect_max_delay.has_value());
 }
 
+// Found by fuzz_flow_config: 1e-34 s passed the "> 0" check and truncated to a zero duration.
+TEST_CASE("endpoint config: durations round up, so a positive setting never becomes zero", "[flow][config]") {
+    auto c = parse_endpoint_config(R"({"host":"h","port":9,"connection_timeout":1e-34,"idle_timeout":1e-300,
+        "reconnect_delay":5e-10})");
+    REQUIRE(c);
+    CHECK(c.value.connection_timeout_duration() == std::chrono::nanoseconds(1));
+    CHECK(c.value.idle_timeout_duration() == std::chrono::nanoseconds(1));
+    CHECK(c.value.reconnect_delay_duration() == std::chrono::nanoseconds(1));
+
+    auto d = parse_endpoint_config(R"({"host":"h","port":9,"connection_timeout":0.5,"idle_timeout":3600,"reconnect_delay":0})");
+    REQUIRE(d);
+    CHECK(d.value.connection_timeout_duration() == std::chrono::milliseconds(500));
+    CHECK(d.value.idle_timeout_duration() == std::chrono::hours(1));
+    CHECK(d.value.reconnect_delay_duration() == std::chrono::nanoseconds(0));
+}
+
 TEST_CASE("endpoint config: bad input never throws and names the field", "[flow][config]") {
     CHECK(parse_endpoint_config("").error.rfind("config: not valid JSON: ", 0) == 0);
     CHECK(parse_endpoint_config("{\"host\":").error.rfind("config: not valid JSON: ", 0) == 0);
