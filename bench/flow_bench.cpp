@@ -20,6 +20,8 @@
 //              [--latency-rate 100 --latency-count 1000] [--connector-log FILE]
 //              [--pipe-size BYTES]   (stdout pipe capacity set from this side; default: what the connector
 //                                    sets itself, 1 MiB where the kernel allows)
+#include "stats.hpp"
+
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -50,6 +52,10 @@ extern char** environ;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+using socketcap::bench::fmt3;
+using socketcap::bench::self_cpu;
+using socketcap::bench::stat3;
+using socketcap::bench::summarize;
 
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "flow_bench: %s: %s\n", what.c_str(), std::strerror(errno));
@@ -119,12 +125,6 @@ exit_info wait_child(pid_t pid) {
         if (errno != EINTR) die("wait4");
     auto secs = [](timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
     return {status, secs(ru.ru_utime) + secs(ru.ru_stime), ru.ru_maxrss};
-}
-
-double self_cpu() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 std::uint64_t realtime_ns() {
@@ -351,19 +351,6 @@ run_result floor_pipe(std::uint64_t out_bytes) {
     r.reader_cpu = self_cpu() - reader_cpu0;
     if (!WIFEXITED(e.status) || WEXITSTATUS(e.status) != 0 || r.out_bytes != out_bytes) die("pipe floor failed");
     return r;
-}
-
-struct stat3 {
-    double med, lo, hi;
-};
-
-stat3 summarize(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v[v.size() / 2], v.front(), v.back()};
-}
-
-std::string fmt3(stat3 s, int prec = 3) {
-    return fmt::format("{:.{}f} [{:.{}f}-{:.{}f}]", s.med, prec, s.lo, prec, s.hi, prec);
 }
 
 void run_scenario(const options& o, const std::string& name) {

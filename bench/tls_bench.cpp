@@ -7,6 +7,8 @@
 // to every connection (bench/run uses `socat OPENSSL-LISTEN:PORT,fork OPEN:payload`).
 //
 //   tls_bench --port P --ca CERT [--repeats 5] [--expect-bytes N]
+#include "stats.hpp"
+
 #include <socketcap/connect.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/session.hpp>
@@ -33,6 +35,10 @@
 namespace {
 
 namespace tls = socketcap::tls;
+using socketcap::bench::fmt3;
+using socketcap::bench::self_cpu;
+using socketcap::bench::stat3;
+using socketcap::bench::summarize;
 using asio::experimental::as_tuple;
 using asio::use_awaitable;
 
@@ -61,12 +67,6 @@ public:
 private:
     executor_type ex_;
 };
-
-double self_cpu() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 struct outcome {
     double wall = 0, cpu = 0;
@@ -134,14 +134,6 @@ outcome measure(const tls::client_options& co, std::shared_ptr<asio::ssl::contex
     return o;
 }
 
-struct stat3 {
-    double med, lo, hi;
-};
-stat3 summarize(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v[v.size() / 2], v.front(), v.back()};
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -185,16 +177,15 @@ int main(int argc, char** argv) {
         ratio.push_back(fl.wall / lib.wall); // library throughput as a fraction of the floor's
         last = lib;
     }
-    auto f3 = [](stat3 s, int p) { return fmt::format("{:.{}f} [{:.{}f}-{:.{}f}]", s.med, p, s.lo, p, s.hi, p); };
     fmt::print("\n## line over TLS ({}), library path, {} repeats: median [min-max]\n", last.cipher, repeats);
     fmt::print("  documents {}  checkpoints {}  input {:.1f} MB  output {:.1f} MB\n", last.documents,
                last.checkpoints, double(last.in_bytes) / 1e6, double(last.out_bytes) / 1e6);
     fmt::print("  session<tls_transport,line_codec> wall s {}  CPU s {}  M docs/s {}  MB/s in {}\n",
-               f3(summarize(lib_wall), 3), f3(summarize(lib_cpu), 3), f3(summarize(lib_dps), 2),
-               f3(summarize(lib_mbps), 0));
-    fmt::print("  read-only wolfSSL client wall s {}  CPU s {}  MB/s in {}\n", f3(summarize(floor_wall), 3),
-               f3(summarize(floor_cpu), 3), f3(summarize(floor_mbps), 0));
-    fmt::print("  library/floor throughput {}\n", f3(summarize(ratio), 2));
+               fmt3(summarize(lib_wall), 3), fmt3(summarize(lib_cpu), 3), fmt3(summarize(lib_dps), 2),
+               fmt3(summarize(lib_mbps), 0));
+    fmt::print("  read-only wolfSSL client wall s {}  CPU s {}  MB/s in {}\n", fmt3(summarize(floor_wall), 3),
+               fmt3(summarize(floor_cpu), 3), fmt3(summarize(floor_mbps), 0));
+    fmt::print("  library/floor throughput {}\n", fmt3(summarize(ratio), 2));
     fmt::print("RESULT tls cipher=\"{}\" docs={} lib_wall={:.4f} lib_mdocs_s={:.3f} lib_mb_s={:.1f} lib_cpu={:.4f} floor_wall={:.4f} "
                "floor_cpu={:.4f} floor_mb_s={:.1f} fraction_of_floor={:.2f}\n",
                last.cipher, last.documents, summarize(lib_wall).med, summarize(lib_dps).med, summarize(lib_mbps).med,
