@@ -25,6 +25,12 @@ inline std::string doc(std::string_view body, std::uint64_t seq, bool partial = 
     return s;
 }
 
+/// A `line`/`plain` codec document: `escaped` (already JSON-escaped) in `data.value` and `raw`.
+inline std::string text_doc(std::string_view escaped, std::uint64_t seq, bool partial = false) {
+    std::string s(escaped);
+    return doc(R"("data":{"value":")" + s + R"("},"raw":")" + s + "\"", seq, partial);
+}
+
 inline document_envelope fixed_envelope() {
     document_envelope env("h", 7);
     env.start_session(std::string(fixed_session));

@@ -16,15 +16,11 @@
 
 using namespace socketcap;
 using socketcap::test::doc;
+using socketcap::test::text_doc;
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 
 namespace {
-
-std::string line_doc(std::string_view escaped, std::uint64_t seq, bool partial = false) {
-    std::string s(escaped);
-    return doc(R"("data":{"value":")" + s + R"("},"raw":")" + s + "\"", seq, partial);
-}
 
 std::string oversized_doc(std::size_t max, std::string_view head, std::uint64_t seq) {
     std::string h(head);
@@ -112,16 +108,16 @@ TEST_CASE("line_framer enforces max_frame_bytes while scanning") {
 
 TEST_CASE("line codec documents: LF, CRLF, lone CR, empty lines") {
     std::string in = "one\ntwo\r\n\n\r\nthree\rfour\n\"q\"\\\t\n";
-    std::string want = line_doc("one", 1) + line_doc("two", 2) + line_doc("", 3) + line_doc("", 4) +
-                       line_doc("three\\rfour", 5) + line_doc("\\\"q\\\"\\\\\\t", 6);
+    std::string want = text_doc("one", 1) + text_doc("two", 2) + text_doc("", 3) + text_doc("", 4) +
+                       text_doc("three\\rfour", 5) + text_doc("\\\"q\\\"\\\\\\t", 6);
     check_split_invariant(in, want);
 }
 
 TEST_CASE("line codec: a trailing line without newline is one partial document") {
-    check_split_invariant("a\nlast", line_doc("a", 1) + line_doc("last", 2, true));
-    check_split_invariant("a\nlast\r", line_doc("a", 1) + line_doc("last", 2, true));
+    check_split_invariant("a\nlast", text_doc("a", 1) + text_doc("last", 2, true));
+    check_split_invariant("a\nlast\r", text_doc("a", 1) + text_doc("last", 2, true));
     pipeline_stats st;
-    CHECK(run("x", 1 << 20, &st) == line_doc("x", 1, true));
+    CHECK(run("x", 1 << 20, &st) == text_doc("x", 1, true));
     CHECK(st.partial_frames == 1);
     CHECK(st.documents == 1);
     CHECK(run("") == "");
@@ -131,8 +127,8 @@ TEST_CASE("line codec: max_frame_bytes exactly, +1, then a normal line intact") 
     const std::size_t max = 16;
     std::string exact(max, 'e'), over(max + 1, 'o'), longer(200, 'L');
     std::string in = exact + "\n" + exact + "\r\n" + over + "\nafter\n" + longer + "\r\nnext\n" + over;
-    std::string want = line_doc(exact, 1) + line_doc(exact, 2) + oversized_doc(max, std::string(max, 'o'), 3) +
-                       line_doc("after", 4) + oversized_doc(max, std::string(max, 'L'), 5) + line_doc("next", 6) +
+    std::string want = text_doc(exact, 1) + text_doc(exact, 2) + oversized_doc(max, std::string(max, 'o'), 3) +
+                       text_doc("after", 4) + oversized_doc(max, std::string(max, 'L'), 5) + text_doc("next", 6) +
                        oversized_doc(max, std::string(max, 'o'), 7);
     check_split_invariant(in, want, max);
     pipeline_stats st;
@@ -148,7 +144,7 @@ TEST_CASE("line codec: max_frame_bytes exactly, +1, then a normal line intact") 
 TEST_CASE("line codec: invalid and split UTF-8 in lines") {
     // A character split across reads is whole again in its line; bad bytes become U+FFFD.
     std::string in = "caf\xC3\xA9 \xE2\x82\xAC\n\xF0\x9F\x98\x80\xFF\n";
-    check_split_invariant(in, line_doc("caf\xC3\xA9 \xE2\x82\xAC", 1) + line_doc("\xF0\x9F\x98\x80\xEF\xBF\xBD", 2));
+    check_split_invariant(in, text_doc("caf\xC3\xA9 \xE2\x82\xAC", 1) + text_doc("\xF0\x9F\x98\x80\xEF\xBF\xBD", 2));
 }
 
 TEST_CASE("line codec: no newline ever, 1 GiB in bounded memory") {

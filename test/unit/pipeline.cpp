@@ -11,13 +11,7 @@
 
 using namespace socketcap;
 using socketcap::test::doc;
-
-namespace {
-std::string line_doc(std::string_view v, std::uint64_t seq, bool partial = false) {
-    std::string s(v);
-    return doc(R"("data":{"value":")" + s + R"("},"raw":")" + s + "\"", seq, partial);
-}
-} // namespace
+using socketcap::test::text_doc;
 
 TEST_CASE("pipeline: prepare/commit, stats and pending bytes") {
     pipeline_options o;
@@ -29,14 +23,14 @@ TEST_CASE("pipeline: prepare/commit, stats and pending bytes") {
     REQUIRE(area.size() == 8);
     std::memcpy(area.data(), "ab\ncd\ne", 7);
     p.commit(7, env, out);
-    CHECK(view(out) == line_doc("ab", 1) + line_doc("cd", 2));
+    CHECK(view(out) == text_doc("ab", 1) + text_doc("cd", 2));
     CHECK(p.pending_bytes() == 1);
     CHECK(p.stats().bytes == 7);
     CHECK(p.stats().documents == 2);
     p.feed("fgh", env, out);
     CHECK(p.pending_bytes() == 4);
     p.finish(env, out);
-    CHECK(view(out) == line_doc("ab", 1) + line_doc("cd", 2) + line_doc("efgh", 3, true));
+    CHECK(view(out) == text_doc("ab", 1) + text_doc("cd", 2) + text_doc("efgh", 3, true));
     CHECK(p.pending_bytes() == 0);
     CHECK(p.stats().partial_frames == 1);
     CHECK(p.stats().documents == 3);
@@ -52,7 +46,7 @@ TEST_CASE("pipeline: feed larger than read_size goes through in several reads") 
     std::string want;
     for (int i = 1; i <= 20; ++i) {
         in += "line" + std::to_string(i) + "\n";
-        want += line_doc("line" + std::to_string(i), static_cast<std::uint64_t>(i));
+        want += text_doc("line" + std::to_string(i), static_cast<std::uint64_t>(i));
     }
     CHECK(test::run_all<line_codec>(in, o) == want);
 }
@@ -67,7 +61,7 @@ TEST_CASE("pipeline: reset drops a pending frame; stats keep counting") {
     CHECK(p.pending_bytes() == 0);
     p.feed("new\n", env, out);
     p.finish(env, out);
-    CHECK(view(out) == line_doc("new", 1));
+    CHECK(view(out) == text_doc("new", 1));
     CHECK(p.stats().bytes == 8);
     CHECK(p.stats().documents == 1);
 }

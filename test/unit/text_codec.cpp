@@ -12,13 +12,9 @@
 
 using namespace socketcap;
 using socketcap::test::doc;
+using socketcap::test::text_doc;
 
 namespace {
-
-std::string text_doc(std::string_view escaped, std::uint64_t seq, bool partial = false) {
-    std::string s(escaped);
-    return doc(R"("data":{"value":")" + s + R"("},"raw":")" + s + "\"", seq, partial);
-}
 
 // Values of the NDJSON documents in `out`, checked with simdjson on the way.
 std::vector<std::string> values(const std::string& out) {
