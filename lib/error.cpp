@@ -19,6 +19,8 @@ public:
         case error::invalid_config: return "invalid configuration";
         case error::invalid_request: return "invalid protocol request";
         case error::reconnects_exhausted: return "reconnect attempts exhausted";
+        case error::not_a_regular_file: return "not a regular file";
+        case error::file_too_large: return "file larger than its limit";
         }
         return "unknown socketcap error";
     }

@@ -22,6 +22,8 @@ enum class error {
     invalid_config,       ///< a configuration value is missing or out of range
     invalid_request,      ///< a protocol request could not be parsed
     reconnects_exhausted, ///< max_reconnect_attempts consecutive failures
+    not_a_regular_file,   ///< a file option names a directory, FIFO, device or socket
+    file_too_large,       ///< a file option names a file larger than its limit
 };
 
 /// The category of socketcap::error ("socketcap").

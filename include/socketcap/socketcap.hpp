@@ -14,6 +14,7 @@
 #include <socketcap/line_framer.hpp>
 #include <socketcap/output_buffer.hpp>
 #include <socketcap/pipeline.hpp>
+#include <socketcap/read_file.hpp>
 #include <socketcap/receive_buffer.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/sink.hpp>
