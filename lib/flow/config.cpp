@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits>
 #include <system_error>
+#include <vector>
 #include <unistd.h>
 
 namespace socketcap::flow {
@@ -49,15 +50,17 @@ std::optional<element> field(simdjson::dom::object obj, std::string_view key) {
     return e;
 }
 
+/// Reads fields of one object. Every problem is collected, in field order, so that a user
+/// fixes a configuration in one round instead of one error per attempt.
 struct reader {
     simdjson::dom::object obj;
     std::string prefix; // "tls." for nested fields
-    std::string error;
+    std::vector<std::string>* errors;
 
     std::string name(std::string_view key) const { return prefix + std::string(key); }
 
     bool fail(std::string message) {
-        if (error.empty()) error = std::move(message);
+        errors->push_back(std::move(message));
         return false;
     }
 
@@ -104,6 +107,36 @@ struct reader {
         return true;
     }
 };
+
+/// Host names go to the resolver and the certificate check as C strings: a NUL would cut
+/// "localhost\0.evil.example" to "localhost". Control characters are never part of a name.
+void check_name(std::string_view key, std::string_view value, reader& r) {
+    if (value.empty()) {
+        r.fail(fmt::format("{}: must not be empty", key));
+        return;
+    }
+    if (value.find_first_of(" \t\r\n") != std::string_view::npos) {
+        r.fail(fmt::format("{}: must not contain spaces", key));
+        return;
+    }
+    for (std::size_t at = 0; at < value.size(); ++at) {
+        auto ch = static_cast<unsigned char>(value[at]);
+        if (ch < 0x20 || ch == 0x7F) {
+            r.fail(fmt::format("{}: must not contain control characters, found U+{:04X} at byte {}", key, ch, at));
+            return;
+        }
+    }
+}
+
+/// One line for all problems: the Flow runtime shows the user the last stderr line.
+std::string join_errors(const std::vector<std::string>& errors) {
+    std::string joined;
+    for (const auto& e : errors) {
+        if (!joined.empty()) joined += "; ";
+        joined += e;
+    }
+    return joined;
+}
 
 std::string pem_error(std::string_view field_name, std::string_view value) {
     if (is_pem(value) && value.find("-----END ") == std::string_view::npos)
@@ -162,83 +195,75 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     }
 
     endpoint_config& c = result.value;
-    reader r{obj, {}, {}};
+    std::vector<std::string> errors;
+    reader r{obj, {}, &errors};
     std::int64_t i = 0;
-    if (r.string("host", c.host, true) && c.host.empty()) r.fail("host: must not be empty");
-    if (r.error.empty() && c.host.find_first_of(" \t\r\n") != std::string::npos)
-        r.fail("host: must not contain spaces");
+    if (r.string("host", c.host, true)) check_name("host", c.host, r);
     if (r.integer("port", 1, 65535, i, true)) c.port = static_cast<std::uint16_t>(i);
 
-    if (auto t = field(obj, "tls"); t && r.error.empty()) {
+    if (auto t = field(obj, "tls")) {
         simdjson::dom::object tobj;
         if (t->get_object().get(tobj)) {
             r.fail(fmt::format("tls: must be an object, got {}", got(*t)));
         } else {
-            reader tr{tobj, "tls.", {}};
+            reader tr{tobj, "tls.", &errors};
             tr.boolean("enabled", c.tls.enabled);
             tr.boolean("verify_cert", c.tls.verify_cert);
-            tr.string("ca_cert", c.tls.ca_cert, false);
-            tr.string("client_cert", c.tls.client_cert, false);
-            tr.string("client_key", c.tls.client_key, false);
-            tr.string("client_key_password", c.tls.client_key_password, false);
-            tr.string("server_hostname", c.tls.server_hostname, false);
-            if (tr.error.empty()) {
-                for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &c.tls.ca_cert},
-                                    {"tls.client_cert", &c.tls.client_cert},
-                                    {"tls.client_key", &c.tls.client_key}})
-                    if (auto e = pem_error(n, *v); !e.empty()) tr.fail(e);
+            bool identity_ok = true; // client_cert and client_key are strings: their pairing can be checked
+            for (auto [key, out] : {std::pair<std::string_view, std::string*>{"ca_cert", &c.tls.ca_cert},
+                                    {"client_cert", &c.tls.client_cert},
+                                    {"client_key", &c.tls.client_key}}) {
+                if (!tr.string(key, *out, false)) identity_ok = identity_ok && key == "ca_cert";
+                else if (auto e = pem_error(tr.name(key), *out); !e.empty()) tr.fail(e);
             }
-            if (!c.tls.client_cert.empty() && c.tls.client_key.empty())
+            tr.string("client_key_password", c.tls.client_key_password, false);
+            if (tr.string("server_hostname", c.tls.server_hostname, false) && !c.tls.server_hostname.empty())
+                check_name("tls.server_hostname", c.tls.server_hostname, tr);
+            if (identity_ok && !c.tls.client_cert.empty() && c.tls.client_key.empty())
                 tr.fail("tls.client_key: is required when tls.client_cert is set");
-            if (c.tls.client_cert.empty() && !c.tls.client_key.empty())
+            if (identity_ok && c.tls.client_cert.empty() && !c.tls.client_key.empty())
                 tr.fail("tls.client_cert: is required when tls.client_key is set");
-            if (c.tls.server_hostname.find_first_of(" \t\r\n") != std::string::npos)
-                tr.fail("tls.server_hostname: must not contain spaces");
-            if (!tr.error.empty()) r.fail(tr.error);
         }
     }
 
-    if (auto e = field(obj, "codec"); e && r.error.empty()) {
+    if (auto e = field(obj, "codec")) {
         std::string_view s;
         if (!e->get_string().get(s) && s == "plain") c.codec = codec_kind::plain;
         else if (!e->get_string().get(s) && s == "line") c.codec = codec_kind::line;
         else if (!e->get_string().get(s) && s == "json") c.codec = codec_kind::json;
         else r.fail(fmt::format(R"(codec: must be one of "plain", "line", "json", got {})", got(*e)));
     }
-    if (r.error.empty() && r.integer("buffer_size", limits::min_buffer_size, limits::max_buffer_size,
-                                     i = std::int64_t(c.buffer_size), false))
+    if (r.integer("buffer_size", limits::min_buffer_size, limits::max_buffer_size, i = std::int64_t(c.buffer_size),
+                  false))
         c.buffer_size = static_cast<std::size_t>(i);
     bool present = false;
-    if (r.error.empty())
-        r.seconds("reconnect_delay", 0, limits::max_reconnect_delay, false, "a number of seconds from 0 to 86400",
-                  c.reconnect_delay, present);
-    if (r.error.empty())
-        r.integer("max_reconnect_attempts", -1, limits::max_reconnect_attempts, c.max_reconnect_attempts, false,
-                  "an integer from 0 to 2147483647, or -1 for unlimited");
+    const bool delay_ok = r.seconds("reconnect_delay", 0, limits::max_reconnect_delay, false,
+                                    "a number of seconds from 0 to 86400", c.reconnect_delay, present);
+    r.integer("max_reconnect_attempts", -1, limits::max_reconnect_attempts, c.max_reconnect_attempts, false,
+              "an integer from 0 to 2147483647, or -1 for unlimited");
     double cap = 0;
-    if (r.error.empty() &&
-        r.seconds("reconnect_max_delay", 0, limits::max_reconnect_delay, false,
+    if (r.seconds("reconnect_max_delay", 0, limits::max_reconnect_delay, false,
                   "null (off) or a number of seconds from 0 (off) to 86400", cap, present) &&
         present && cap > 0) {
-        if (cap < c.reconnect_delay)
+        // Compared only with a valid reconnect_delay: an invalid one was reported already.
+        if (delay_ok && cap < c.reconnect_delay)
             r.fail(fmt::format("reconnect_max_delay: must be at least reconnect_delay ({}), got {}", c.reconnect_delay, cap));
         else
             c.reconnect_max_delay = cap;
     }
-    if (r.error.empty())
-        r.seconds("connection_timeout", 0, limits::max_connection_timeout, true,
-                  "a number of seconds greater than 0 and at most 3600", c.connection_timeout, present);
+    r.seconds("connection_timeout", 0, limits::max_connection_timeout, true,
+              "a number of seconds greater than 0 and at most 3600", c.connection_timeout, present);
     double idle = 0;
-    if (r.error.empty() &&
-        r.seconds("idle_timeout", 0, limits::max_idle_timeout, false,
+    if (r.seconds("idle_timeout", 0, limits::max_idle_timeout, false,
                   "null (off) or a number of seconds from 0 (off) to 86400", idle, present) &&
         present && idle > 0)
         c.idle_timeout = idle;
-    if (r.error.empty() && r.integer("max_frame_bytes", limits::min_frame_bytes, limits::max_frame_bytes,
-                                     i = std::int64_t(c.max_frame_bytes), false))
+    if (r.integer("max_frame_bytes", limits::min_frame_bytes, limits::max_frame_bytes,
+                  i = std::int64_t(c.max_frame_bytes), false))
         c.max_frame_bytes = static_cast<std::size_t>(i);
 
-    result.error = std::move(r.error);
+    result.error = join_errors(errors);
+    if (!result.error.empty()) result.value = endpoint_config{};
     return result;
 }
 
@@ -255,10 +280,11 @@ parsed<resource_config> parse_resource_config(std::string_view json) {
         result.error = fmt::format("resourceConfig: must be an object, got {}", got(root));
         return result;
     }
-    reader r{obj, {}, {}};
+    std::vector<std::string> errors;
+    reader r{obj, {}, &errors};
     if (r.string("stream", result.value.stream, true) && result.value.stream.empty())
         r.fail("stream: must not be empty");
-    result.error = std::move(r.error);
+    result.error = join_errors(errors);
     return result;
 }
 

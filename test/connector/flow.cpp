@@ -85,6 +85,54 @@ TEST_CASE("endpoint config: bad input never throws and names the field", "[flow]
               .error == "tls.client_cert: is required when tls.client_key is set");
 }
 
+TEST_CASE("endpoint config: every problem is reported in one line, in field order", "[flow][config]") {
+    // One round of fixing instead of one error per attempt; one line because the Flow runtime
+    // shows the user the last stderr line.
+    auto r = parse_endpoint_config(
+        R"({"host":"a b","port":0,"tls":{"enabled":"yes","client_cert":"/c.pem"},"codec":"xml",)"
+        R"("buffer_size":1,"reconnect_delay":-1,"reconnect_max_delay":5,"connection_timeout":0,"max_frame_bytes":10})");
+    CHECK(r.error ==
+          "host: must not contain spaces; "
+          "port: must be an integer from 1 to 65535, got 0; "
+          R"(tls.enabled: must be true or false, got "yes"; )"
+          "tls.client_key: is required when tls.client_cert is set; "
+          R"(codec: must be one of "plain", "line", "json", got "xml"; )"
+          "buffer_size: must be an integer from 1024 to 16777216, got 1; "
+          "reconnect_delay: must be a number of seconds from 0 to 86400, got -1; "
+          "connection_timeout: must be a number of seconds greater than 0 and at most 3600, got 0; "
+          "max_frame_bytes: must be an integer from 1024 to 67108864, got 10");
+    // A failed parse hands back no half-filled configuration.
+    CHECK(r.value.host.empty());
+    CHECK(r.value.port == 0);
+
+    // A field of the wrong type is one problem, not two: the pairing rule needs both strings.
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"client_cert":"/c.pem","client_key":5}})").error ==
+          "tls.client_key: must be a string, got 5");
+    CHECK(parse_endpoint_config(R"({"port":1,"tls":true})").error == "host: is required; tls: must be an object, got true");
+    CHECK(parse_resource_config("{}").error == "stream: is required");
+}
+
+TEST_CASE("endpoint config: control characters in host names are refused, not cut at the NUL", "[flow][config]") {
+    // Resolution and certificate checks take C strings: "localhost\0.evil.example" would be
+    // resolved and verified as "localhost".
+    CHECK(parse_endpoint_config(R"({"host":"localhost\u0000.evil.example","port":1})").error ==
+          "host: must not contain control characters, found U+0000 at byte 9");
+    CHECK(parse_endpoint_config(R"({"host":"a\u0001","port":1})").error ==
+          "host: must not contain control characters, found U+0001 at byte 1");
+    CHECK(parse_endpoint_config(R"({"host":"a\u007f","port":1})").error ==
+          "host: must not contain control characters, found U+007F at byte 1");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"server_hostname":"localhost\u0000.evil.example"}})")
+              .error == "tls.server_hostname: must not contain control characters, found U+0000 at byte 9");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"server_hostname":"a b"}})").error ==
+          "tls.server_hostname: must not contain spaces");
+    CHECK(parse_endpoint_config(R"({"host":"h\tx","port":1})").error == "host: must not contain spaces");
+    // Names outside ASCII are left to the resolver (IDNs arrive as UTF-8 or punycode).
+    auto ok = parse_endpoint_config(R"({"host":"bücher.example","port":1,"tls":{"server_hostname":"xn--bcher-kva.example"}})");
+    CHECK(ok.error.empty());
+    CHECK(ok.value.host == "bücher.example");
+    CHECK(ok.value.tls.server_hostname == "xn--bcher-kva.example");
+}
+
 TEST_CASE("resource config", "[flow][config]") {
     CHECK(parse_resource_config(R"({"stream":"socket_events"})").value.stream == "socket_events");
     CHECK(parse_resource_config(R"({"stream":5})").error == "stream: must be a string, got 5");
