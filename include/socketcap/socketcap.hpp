@@ -16,6 +16,7 @@
 #include <socketcap/pipeline.hpp>
 #include <socketcap/read_file.hpp>
 #include <socketcap/receive_buffer.hpp>
+#include <socketcap/reconnect_policy.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/sink.hpp>
 #include <socketcap/text_codec.hpp>

@@ -171,6 +171,11 @@ std::chrono::steady_clock::duration endpoint_config::reconnect_delay_duration() 
     return to_duration(reconnect_delay);
 }
 
+std::chrono::steady_clock::duration endpoint_config::reconnect_max_delay_duration() const noexcept {
+    if (!reconnect_max_delay) return {};
+    return to_duration(*reconnect_max_delay);
+}
+
 std::chrono::steady_clock::duration endpoint_config::connection_timeout_duration() const noexcept {
     return to_duration(connection_timeout);
 }

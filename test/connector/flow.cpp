@@ -70,6 +70,11 @@ TEST_CASE("endpoint config: durations round up, so a positive setting never beco
     CHECK(d.value.connection_timeout_duration() == std::chrono::milliseconds(500));
     CHECK(d.value.idle_timeout_duration() == std::chrono::hours(1));
     CHECK(d.value.reconnect_delay_duration() == std::chrono::nanoseconds(0));
+    CHECK(d.value.reconnect_max_delay_duration() == std::chrono::nanoseconds(0)); // off
+
+    auto e = parse_endpoint_config(R"({"host":"h","port":9,"reconnect_delay":0,"reconnect_max_delay":2.5e-10})");
+    REQUIRE(e);
+    CHECK(e.value.reconnect_max_delay_duration() == std::chrono::nanoseconds(1));
 }
 
 TEST_CASE("endpoint config: bad input never throws and names the field", "[flow][config]") {

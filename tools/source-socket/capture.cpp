@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "capture.hpp"
-#include "backoff.hpp"
 #include "log.hpp"
 
 #include <socketcap/connect.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/json_codec.hpp>
+#include <socketcap/reconnect_policy.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/text_codec.hpp>
 #if SOCKETCAP_HAS_TLS
@@ -28,6 +28,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <variant>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -326,31 +327,40 @@ private:
         co_return result;
     }
 
+    /// reconnect_delay alone: a fixed delay; with reconnect_max_delay: exponential backoff.
+    using reconnect_policy = std::variant<socketcap::fixed_delay, socketcap::exponential_backoff<>>;
+
+    reconnect_policy make_reconnect_policy() const {
+        const auto& c = opts_.config;
+        if (c.reconnect_max_delay)
+            return socketcap::exponential_backoff<>(c.reconnect_delay_duration(), c.reconnect_max_delay_duration(),
+                                                    c.max_reconnect_attempts);
+        return socketcap::fixed_delay(c.reconnect_delay_duration(), c.max_reconnect_attempts);
+    }
+
     template <class Codec, class Connector>
     asio::awaitable<void> run_loop(Connector connector) {
         const auto& c = opts_.config;
-        std::int64_t failures = 0;
-        reconnect_backoff backoff(c.reconnect_delay, c.reconnect_max_delay);
+        auto policy = make_reconnect_policy();
         while (!stopping_) {
-            bool healthy = false; // decides the backoff: data came, or the connection lasted
             auto transport = connector.make(ctx_);
             log(log_level::debug, "connecting", {{"host", c.host}, {"port", c.port}});
             auto cr = co_await connector.connect(*transport);
             if (stopping_) break;
+            socketcap::reconnect_decision next;
             if (cr.ec) {
-                ++failures;
+                next = std::visit([](auto& p) { return p.next(socketcap::attempt_end::connect_failed); }, policy);
                 std::string reason = describe_connect_error(cr, c);
-                if (c.max_reconnect_attempts >= 0 && failures > c.max_reconnect_attempts) {
+                if (next.give_up) {
                     fatal_ = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
                                          "max_reconnect_attempts is {})",
-                                         c.host, c.port, reason, failures, failures == 1 ? "" : "s",
+                                         c.host, c.port, reason, next.failures, next.failures == 1 ? "" : "s",
                                          c.max_reconnect_attempts);
                     co_return;
                 }
                 log(log_level::warn, "connection failed",
-                    {{"host", c.host}, {"port", c.port}, {"error", reason}, {"failures", failures}});
+                    {{"host", c.host}, {"port", c.port}, {"error", reason}, {"failures", next.failures}});
             } else {
-                failures = 0;
                 std::string address = fmt::format("{}:{}", cr.endpoint.address().to_string(), cr.endpoint.port());
                 log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", Connector::is_tls}});
                 socketcap::session_result result;
@@ -361,21 +371,25 @@ private:
                     result = co_await run_session<socketcap::fd_sink, typename Connector::transport_type, Codec>(out_, *transport);
                 total_bytes_ += result.bytes;
                 total_documents_ += result.documents;
-                healthy = result.bytes > 0 || std::chrono::steady_clock::now() - session_start >= c.reconnect_delay_duration();
+                // Healthy: data came, or the connection lasted the base delay.
+                auto end = result.bytes > 0 || std::chrono::steady_clock::now() - session_start >= c.reconnect_delay_duration()
+                    ? socketcap::attempt_end::healthy
+                    : socketcap::attempt_end::unhealthy;
                 if (result.sink_failed) {
                     if (!stopping_) fatal_ = fmt::format("cannot write to stdout: {}", result.ec.message());
                     co_return;
                 }
+                next = std::visit([end](auto& p) { return p.next(end); }, policy);
             }
             if (stopping_) break;
-            auto wait = backoff.next(healthy);
+            const double seconds = std::chrono::duration<double>(next.delay).count();
             if (c.reconnect_max_delay)
                 log(log_level::info, "waiting to reconnect",
-                    {{"delay_seconds", wait.seconds}, {"max_delay_seconds", wait.max_seconds}});
+                    {{"delay_seconds", seconds},
+                     {"max_delay_seconds", std::chrono::duration<double>(next.bound).count()}});
             else
-                log(log_level::info, "waiting to reconnect", {{"delay_seconds", wait.seconds}});
-            delay_.expires_after(
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(wait.seconds)));
+                log(log_level::info, "waiting to reconnect", {{"delay_seconds", seconds}});
+            delay_.expires_after(next.delay);
             co_await delay_.async_wait(as_tuple(use_awaitable));
         }
     }

@@ -63,6 +63,8 @@ struct endpoint_config {
     std::size_t max_frame_bytes = std::size_t{1} << 20;
 
     std::chrono::steady_clock::duration reconnect_delay_duration() const noexcept;
+    /// Zero when reconnect_max_delay is off.
+    std::chrono::steady_clock::duration reconnect_max_delay_duration() const noexcept;
     std::chrono::steady_clock::duration connection_timeout_duration() const noexcept;
     /// Zero when idle_timeout is off.
     std::chrono::steady_clock::duration idle_timeout_duration() const noexcept;
