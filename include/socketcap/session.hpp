@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// session<Transport, Codec, CheckpointPolicy>: one connection's life. It reads from a connected
+// session<Transport, Codec, CheckpointPolicy, Timer>: one connection's life. It reads from a connected
 // transport, runs the bytes through a pipeline, and writes documents and checkpoints to a sink.
 // Connecting (and reconnecting) is the caller's business: a new connection is a new session,
 // with a new session_id and sequence from 1, and frames never cross from one to the next.
@@ -57,7 +57,10 @@ struct session_result {
     pipeline_stats stats;
 };
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy = checkpoint_per_read>
+/// `Timer`: the Asio timer (and so the clock) of the idle timeout; tests pass
+/// testing::manual_timer to move time by hand.
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy = checkpoint_per_read,
+          class Timer = asio::steady_timer>
 class session {
 public:
     /// `transport` is connected (and handshaken) by the caller and must outlive the session.

@@ -14,12 +14,12 @@ namespace socketcap {
 // so its state is shared and the handler only acts while the session is alive.
 // Idleness is time spent in a read without bytes: while the session waits for its sink
 // (back-pressure) the server is not idle, so the timer only expires during a read.
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
-struct session<Transport, Codec, CheckpointPolicy>::watchdog {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+struct session<Transport, Codec, CheckpointPolicy, Timer>::watchdog {
     explicit watchdog(const typename Transport::executor_type& ex) : timer(ex) {}
-    asio::steady_timer timer;
-    std::chrono::steady_clock::time_point last_activity; // start of the read, or its last bytes
-    std::chrono::steady_clock::duration limit{};
+    Timer timer;
+    typename Timer::time_point last_activity; // start of the read, or its last bytes
+    typename Timer::duration limit{};
     Transport* transport = nullptr; // null once the session ended
     bool reading = false;
     bool expired = false;
@@ -29,7 +29,7 @@ struct session<Transport, Codec, CheckpointPolicy>::watchdog {
         self->timer.async_wait([weak = std::weak_ptr<watchdog>(self)](std::error_code ec) {
             auto w = weak.lock();
             if (ec || !w || w->transport == nullptr) return;
-            auto now = std::chrono::steady_clock::now();
+            auto now = Timer::clock_type::now();
             if (w->reading && now >= w->last_activity + w->limit) {
                 w->expired = true;
                 std::error_code ignored;
@@ -42,8 +42,8 @@ struct session<Transport, Codec, CheckpointPolicy>::watchdog {
     }
 };
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
-session<Transport, Codec, CheckpointPolicy>::session(Transport& transport, Codec codec, session_options opts,
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+session<Transport, Codec, CheckpointPolicy, Timer>::session(Transport& transport, Codec codec, session_options opts,
                                                      CheckpointPolicy policy)
     : transport_(transport),
       opts_(std::move(opts)),
@@ -51,15 +51,15 @@ session<Transport, Codec, CheckpointPolicy>::session(Transport& transport, Codec
       pipeline_(std::move(codec), opts_.pipeline),
       env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
-void session<Transport, Codec, CheckpointPolicy>::stop() {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+void session<Transport, Codec, CheckpointPolicy, Timer>::stop() {
     stopped_ = true;
     std::error_code ignored;
     transport_.lowest_layer().cancel(ignored);
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
-void session<Transport, Codec, CheckpointPolicy>::write_checkpoint(output_buffer& out) {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+void session<Transport, Codec, CheckpointPolicy, Timer>::write_checkpoint(output_buffer& out) {
     if (opts_.write_checkpoint) {
         auto& s = pipeline_.stats();
         opts_.write_checkpoint(out, session_progress{env_.session_id(), env_.sequence(), s.bytes, s.documents});
@@ -69,9 +69,9 @@ void session<Transport, Codec, CheckpointPolicy>::write_checkpoint(output_buffer
     policy_.on_checkpoint();
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
 template <sink Sink>
-asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy>::run(Sink& sink) {
+asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Timer>::run(Sink& sink) {
     using asio::experimental::as_tuple;
     using asio::use_awaitable;
     session_result result;
@@ -80,8 +80,8 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy>::run
     if (opts_.idle_timeout.count() > 0) {
         watchdog_ = std::make_shared<watchdog>(transport_.get_executor());
         watchdog_->transport = &transport_;
-        watchdog_->limit = opts_.idle_timeout;
-        watchdog_->last_activity = std::chrono::steady_clock::now();
+        watchdog_->limit = std::chrono::duration_cast<typename Timer::duration>(opts_.idle_timeout);
+        watchdog_->last_activity = Timer::clock_type::now();
         watchdog::arm(watchdog_);
     }
 
@@ -103,7 +103,7 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy>::run
         auto area = pipeline_.prepare();
         if (watchdog_) {
             watchdog_->reading = true;
-            watchdog_->last_activity = std::chrono::steady_clock::now();
+            watchdog_->last_activity = Timer::clock_type::now();
         }
         auto [ec, n] = co_await transport_.async_read_some(asio::buffer(area.data(), area.size()),
                                                            as_tuple(use_awaitable));

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// A transport that plays a script instead of reading a socket: bytes, pauses, errors, end of
+// stream. With the manual clock, a test drives a session through idle timeouts, slow servers
+// and failures in microseconds and knows exactly what each read returned.
+//
+//   scripted_transport t(ctx.get_executor());
+//   t.data("one\ntw").pause(10s).data("o\n").eof();
+//
+// A read takes the next step: `data` returns up to the buffer's size of its bytes (the rest
+// stays for the next read), `fail` completes with its error, `pause` holds the read until the
+// clock has moved past it (then the read goes on with the step after). With the script played
+// out, a read waits like a silent server until cancel() or close(). It models `transport`.
+#ifndef SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
+#define SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
+
+#include <socketcap/testing/manual_clock.hpp>
+#include <socketcap/transport.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+
+#include <cstring>
+#include <deque>
+#include <string>
+#include <system_error>
+
+namespace socketcap::testing {
+
+template <class Timer = manual_timer>
+class scripted_transport {
+public:
+    using executor_type = asio::any_io_executor;
+    using duration = typename Timer::duration;
+
+    explicit scripted_transport(const executor_type& ex) : ex_(ex), timer_(ex) {}
+
+    scripted_transport& data(std::string bytes) { return add({step::bytes, std::move(bytes), {}, {}}); }
+    scripted_transport& fail(std::error_code ec) { return add({step::error, {}, ec, {}}); }
+    scripted_transport& eof() { return fail(asio::error::eof); }
+    scripted_transport& pause(duration d) { return add({step::pause, {}, {}, d}); }
+
+    executor_type get_executor() const noexcept { return ex_; }
+
+    template <class Token>
+    auto async_read_some(asio::mutable_buffer buffer, Token&& token) {
+        return asio::async_compose<Token, void(std::error_code, std::size_t)>(read_op{this, buffer}, token, ex_);
+    }
+
+    /// The "socket underneath" is the transport itself.
+    scripted_transport& lowest_layer() noexcept { return *this; }
+    void cancel(std::error_code& ec) {
+        timer_.cancel();
+        ec = {};
+    }
+    void cancel() { timer_.cancel(); }
+    void close(std::error_code& ec) {
+        open_ = false;
+        cancel(ec);
+    }
+    void close() { open_ = false, timer_.cancel(); }
+    bool is_open() const noexcept { return open_; }
+
+    /// Reads completed so far, and bytes they returned.
+    std::size_t reads() const noexcept { return reads_; }
+    std::size_t bytes_read() const noexcept { return bytes_; }
+    /// True when every step has been played.
+    bool played() const noexcept { return script_.empty(); }
+
+private:
+    struct step {
+        enum kind_t { bytes, error, pause } kind;
+        std::string data;
+        std::error_code ec;
+        duration wait;
+    };
+
+    scripted_transport& add(step s) {
+        script_.push_back(std::move(s));
+        return *this;
+    }
+
+    struct read_op {
+        scripted_transport* self;
+        asio::mutable_buffer buffer;
+        enum { start, deliver, paused } state = start;
+
+        template <class Self>
+        void operator()(Self& op, std::error_code ec = {}) {
+            auto& t = *self;
+            if (state == paused) {
+                if (ec) return finish(op, ec, 0); // cancelled or closed during the pause
+                if (!t.script_.empty() && t.script_.front().kind == step::pause) t.script_.pop_front();
+            }
+            if (state != deliver) {
+                if (t.open_ && !t.script_.empty() && t.script_.front().kind == step::pause) {
+                    state = paused;
+                    t.timer_.expires_after(t.script_.front().wait);
+                    return t.timer_.async_wait(std::move(op));
+                }
+                if (t.open_ && t.script_.empty()) { // a silent server
+                    state = paused;
+                    t.timer_.expires_at(Timer::time_point::max());
+                    return t.timer_.async_wait(std::move(op));
+                }
+                // Never complete inside the initiating call: Asio's rule for every operation.
+                state = deliver;
+                return asio::post(t.ex_, std::move(op));
+            }
+            if (!t.open_) return finish(op, asio::error::bad_descriptor, 0);
+            step& s = t.script_.front();
+            if (s.kind == step::error) {
+                auto e = s.ec;
+                t.script_.pop_front();
+                return finish(op, e, 0);
+            }
+            std::size_t n = std::min(buffer.size(), s.data.size());
+            std::memcpy(buffer.data(), s.data.data(), n);
+            s.data.erase(0, n);
+            if (s.data.empty()) t.script_.pop_front();
+            finish(op, {}, n);
+        }
+
+        template <class Self>
+        void finish(Self& op, std::error_code ec, std::size_t n) {
+            ++self->reads_;
+            self->bytes_ += n;
+            op.complete(ec, n);
+        }
+    };
+
+    executor_type ex_;
+    Timer timer_;
+    std::deque<step> script_;
+    bool open_ = true;
+    std::size_t reads_ = 0;
+    std::size_t bytes_ = 0;
+};
+
+static_assert(transport<scripted_transport<>>);
+
+} // namespace socketcap::testing
+
+#endif
