@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace harness;
@@ -113,7 +114,34 @@ TEST_CASE("check: config errors and connection results for humans", "[cli]") {
 
     child c4({binary("SOURCE_SOCKET"), "check", "--config", "/nonexistent/x.yaml"});
     CHECK(c4.wait() == 1);
-    CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml")");
+    CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml": No such file or directory)");
+}
+
+// Issue 12, item 2: a FIFO hung `check` forever, /dev/zero and a sparse 1 GiB file ate memory.
+// Each is refused at once with what the path is or the limit it exceeds.
+TEST_CASE("check: a config file that is not a regular file or too large is refused at once", "[cli]") {
+    std::string fifo = fmt::format("/tmp/socketcap-test-{}-config.fifo", ::getpid());
+    ::unlink(fifo.c_str());
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", fifo});
+    CHECK(c1.wait() == 1);
+    CHECK(c1.err_lines() == std::vector<std::string>{fmt::format("error: config file {} is a FIFO (named pipe), not a regular file", fifo)});
+    ::unlink(fifo.c_str());
+
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", "/dev/zero"});
+    CHECK(c2.wait() == 1);
+    CHECK(c2.err_lines() == std::vector<std::string>{"error: config file /dev/zero is a character device, not a regular file"});
+
+    child c3({binary("SOURCE_SOCKET"), "check", "--config", "/tmp"});
+    CHECK(c3.wait() == 1);
+    CHECK(c3.err_lines() == std::vector<std::string>{"error: config file /tmp is a directory, not a regular file"});
+
+    // 1 GiB of holes: no disk space, and refused from its size before anything is read.
+    temp_file sparse("sparse.yaml", "host: 127.0.0.1\n");
+    REQUIRE(::truncate(sparse.path.c_str(), 1L << 30) == 0);
+    child c4({binary("SOURCE_SOCKET"), "check", "--config", sparse.path});
+    CHECK(c4.wait() == 1);
+    CHECK(c4.err_lines() == std::vector<std::string>{fmt::format("error: config file {} is larger than the limit of 16 MiB", sparse.path)});
 }
 
 // Found by fuzz_config_yaml: an anchor that contains itself recursed until the stack overflowed.

@@ -2,12 +2,11 @@
 #include "config_file.hpp"
 
 #include <socketcap/json_writer.hpp>
+#include <socketcap/read_file.hpp>
 
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 namespace source_socket {
 
@@ -56,7 +55,8 @@ void write_scalar(output_buffer& out, const YAML::Node& n) {
 
 // Aliases make a YAML document a graph: an anchor may contain itself (`&a {x: *a}`), and
 // nested aliases grow exponentially ("billion laughs"). Both end here, as parse errors.
-// Limits far above any real configuration (a few dozen values; a CA bundle is < 1 MB).
+// Limits far above any real configuration (a few dozen values; a CA bundle is < 1 MB). The
+// file itself is held to the same byte limit (load_config_file).
 constexpr int max_depth = 64;
 constexpr std::size_t max_values = 100'000;
 constexpr std::size_t max_json_bytes = 16 << 20;
@@ -112,15 +112,17 @@ std::string yaml_to_json(const std::string& text) {
 
 socketcap::flow::parsed<std::string> load_config_file(const std::string& path) {
     socketcap::flow::parsed<std::string> result;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        result.error = fmt::format("cannot read config file \"{}\"", path);
+    // A regular file of at most the expanded-JSON limit: a FIFO would block, /dev/zero never ends.
+    std::string text, diagnostics;
+    if (auto ec = socketcap::read_regular_file(path, max_json_bytes, text, diagnostics)) {
+        if (ec == socketcap::error::not_a_regular_file || ec == socketcap::error::file_too_large)
+            result.error = fmt::format("config file {}", diagnostics);
+        else
+            result.error = fmt::format("cannot read config file \"{}\": {}", path, ec.message());
         return result;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
     try {
-        result.value = yaml_to_json(ss.str());
+        result.value = yaml_to_json(text);
     } catch (const YAML::Exception& e) {
         result.error = fmt::format("config file \"{}\": line {}, column {}: {}", path, e.mark.line + 1,
                                    e.mark.column + 1, e.msg);
