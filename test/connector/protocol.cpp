@@ -261,6 +261,14 @@ TEST_CASE("requests: a line of 64 MiB is answered, a longer one is refused with 
     CHECK(msg_of(c.err_lines().back()) == "request: the first line on stdin is longer than the limit of 64 MiB");
 }
 
+TEST_CASE("requests: two messages in one line are refused, not answered as the first", "[protocol]") {
+    auto r = run_unary("{\"spec\":{},\"validate\":{}}\n");
+    CHECK(r.rc == 1);
+    CHECK(r.lines.empty());
+    CHECK(r.last_msg ==
+          "request: expected exactly one of spec, discover, validate, apply, open, acknowledge; got spec and validate");
+}
+
 TEST_CASE("apply: nothing to do", "[apply]") {
     auto r = run_unary(R"({"apply":{"capture":{"name":"a/b","config":{"host":"h","port":1},"bindings":[]},"version":"1"}})" "\n");
     REQUIRE(r.rc == 0);
