@@ -144,6 +144,65 @@ TEST_CASE("check: a config file that is not a regular file or too large is refus
     CHECK(c4.err_lines() == std::vector<std::string>{fmt::format("error: config file {} is larger than the limit of 16 MiB", sparse.path)});
 }
 
+// Issue 12: the full catalog of docs/connector.md ("Example") was refused with "host: is required".
+TEST_CASE("check: a Flow catalog file with one capture is read from its endpoint config", "[cli]") {
+    server s({{"", false}, {"", false}});
+    // docs/connector.md's example, byte for byte but for host and port (no network in tests).
+    temp_file catalog("catalog.yaml", fmt::format(R"(captures:
+  acmeCo/socket-capture:
+    endpoint:
+      connector:
+        image: ghcr.io/estuary/source-socket:dev
+        config:
+          host: 127.0.0.1
+          port: {}
+          codec: json
+          reconnect_delay: 10.0
+    bindings:
+      - resource:
+          stream: socket_events
+        target: acmeCo/socket-events
+)", s.port()));
+    const std::vector<std::string> ok{fmt::format("config OK: 127.0.0.1:{}, codec json, tls off", s.port()),
+                                      fmt::format("connection OK: connected to 127.0.0.1:{}", s.port())};
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", catalog.path});
+    CHECK(c1.wait() == 0);
+    CHECK(c1.all_lines() == ok);
+    CHECK(c1.err_lines().empty());
+
+    // docs/flow.md's local endpoint.
+    temp_file local("local.yaml", fmt::format(R"(captures:
+  acmeCo/socket-capture:
+    endpoint:
+      local:
+        command: [/path/to/build/tools/source-socket/source-socket]
+        config: {{host: 127.0.0.1, port: {}, codec: json}}
+)", s.port()));
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", local.path});
+    CHECK(c2.wait() == 0);
+    CHECK(c2.all_lines() == ok);
+
+    temp_file two("two.yaml", R"(captures:
+  acmeCo/a:
+    endpoint: {connector: {image: x, config: {host: a.example, port: 1}}}
+  acmeCo/b:
+    endpoint: {connector: {image: x, config: {host: b.example, port: 2}}}
+)");
+    child c3({binary("SOURCE_SOCKET"), "check", "--config", two.path});
+    CHECK(c3.wait() == 1);
+    CHECK(c3.all_lines().empty());
+    CHECK(c3.err_lines() == std::vector<std::string>{fmt::format(
+        R"(error: config file "{}": line 2, column 3: captures: the file has 2 captures (acmeCo/a, acmeCo/b) )"
+        "and source-socket reads one; keep one capture in the file or give its endpoint config alone", two.path)});
+
+    temp_file image_only("image-only.yaml", "captures:\n  acmeCo/a:\n    endpoint:\n      connector:\n        image: x\n");
+    child c4({binary("SOURCE_SOCKET"), "check", "--config", image_only.path});
+    CHECK(c4.wait() == 1);
+    CHECK(c4.err_lines() == std::vector<std::string>{fmt::format(
+        R"(error: config file "{}": line 3, column 5: captures.acmeCo/a: no endpoint config found; looked for )"
+        "captures.acmeCo/a.endpoint.connector.config and captures.acmeCo/a.endpoint.local.config", image_only.path)});
+}
+
 // Found by fuzz_config_yaml: an anchor that contains itself recursed until the stack overflowed.
 TEST_CASE("check: YAML aliases that recurse or explode are parse errors", "[cli]") {
     temp_file self("self.yaml", "&a\nhost: *a\n");
