@@ -234,6 +234,32 @@ TEST_CASE("check: YAML aliases that recurse or explode are parse errors", "[cli]
     CHECK(c3.err_lines().at(0).ends_with(": the configuration expands to more than 16 MiB (aliases inside aliases?)"));
 }
 
+// Issue 12: `capture --max-docs 3` printed 3 documents and logged "documents":100, the
+// count of everything read from the connection in that time.
+TEST_CASE("capture --max-docs: the logged counts are the documents printed", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "100", "--hold",
+                "--repeat-connections", "1"});
+    auto port = feed_port(feed);
+    temp_file cfg("max-docs.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"codec":"json"}})", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path, "--max-docs", "3"}, {{"LOG_LEVEL", "info"}});
+    REQUIRE(c.wait() == 0);
+    CHECK(c.all_lines().size() == 3);
+    std::vector<std::string> counted;
+    simdjson::dom::parser p;
+    for (const auto& line : c.err_lines()) {
+        simdjson::dom::element e;
+        REQUIRE(p.parse(line).get(e) == simdjson::SUCCESS);
+        std::string_view msg;
+        REQUIRE(e["msg"].get_string().get(msg) == simdjson::SUCCESS);
+        std::uint64_t documents = 0;
+        if (e["documents"].get_uint64().get(documents) == simdjson::SUCCESS)
+            counted.push_back(fmt::format("{}: {}", msg, documents));
+    }
+    CHECK(counted == std::vector<std::string>{"disconnected: 3", "capture stopped: 3"});
+    feed.signal(SIGTERM);
+    feed.wait();
+}
+
 TEST_CASE("socket-feed: deterministic records", "[feed]") {
     child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2"});
     auto port = feed_port(feed);
