@@ -74,7 +74,8 @@ TEST_CASE("capture: YAML config against socket-feed, --max-docs stops it", "[cli
 }
 
 TEST_CASE("capture: every line of a socket-feed connection, in order", "[cli][feed]") {
-    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "lines", "--count", "1000", "--line-bytes", "200"});
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "lines", "--count", "1000", "--line-bytes", "200",
+                "--repeat-connections", "1"});
     auto port = feed_port(feed);
     temp_file cfg("lines.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"max_reconnect_attempts":0,"reconnect_delay":0}})", port));
     child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});
@@ -260,8 +261,28 @@ TEST_CASE("capture --max-docs: the logged counts are the documents printed", "[c
     feed.wait();
 }
 
+// Issue 12: the feed served one connection and exited, so `check` used it up and the
+// `capture` after it retried forever. It now serves until stopped.
+TEST_CASE("socket-feed: a check, then a capture, against one feed", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "5"});
+    auto port = feed_port(feed);
+    temp_file cfg("check-capture.json", fmt::format(
+        R"({{"host":"127.0.0.1","port":{},"codec":"json","max_reconnect_attempts":0,"reconnect_delay":0}})", port));
+    child check({binary("SOURCE_SOCKET"), "check", "--config", cfg.path});
+    CHECK(check.wait() == 0);
+    CHECK(check.all_lines().at(1) == fmt::format("connection OK: connected to 127.0.0.1:{}", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path, "--max-docs", "5"});
+    CHECK(c.wait() == 0);
+    auto lines = c.all_lines();
+    REQUIRE(lines.size() == 5);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        CHECK(lines[i].find(fmt::format(R"("conn":2,"seq":{},)", i + 1)) != std::string::npos);
+    feed.signal(SIGTERM);
+    CHECK(feed.wait() == -1); // killed by the signal: it was still serving
+}
+
 TEST_CASE("socket-feed: deterministic records", "[feed]") {
-    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2"});
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2", "--repeat-connections", "1"});
     auto port = feed_port(feed);
     temp_file cfg("feed.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"codec":"json","max_reconnect_attempts":0,"reconnect_delay":0}})", port));
     child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});
