@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <iterator>
+
 #include "quote.hpp"
 
 namespace socketcap::flow {
@@ -124,15 +126,29 @@ parsed<request> parse_request(std::string_view line) {
 
     constexpr request_kind kinds[] = {request_kind::spec, request_kind::discover, request_kind::validate,
                                       request_kind::apply, request_kind::open, request_kind::acknowledge};
+    // Exactly one message per request, as the runtime's own check (Request.Validate_ in flow's
+    // go/protocols/capture) wants: `{"spec":{},"validate":{}}` is malformed, not a spec.
     std::optional<element> body;
+    std::vector<std::string_view> present;
     for (request_kind k : kinds) {
-        if ((body = request_reader::member(robj, to_string(k)))) {
-            req.kind = k;
-            break;
+        if (auto e = request_reader::member(robj, to_string(k))) {
+            if (present.empty()) {
+                body = e;
+                req.kind = k;
+            }
+            present.push_back(to_string(k));
         }
     }
     if (!body) {
         result.error = "request: expected one of spec, discover, validate, apply, open, acknowledge";
+        return result;
+    }
+    if (present.size() > 1) {
+        std::string got(present[0]);
+        for (std::size_t i = 1; i < present.size(); ++i)
+            fmt::format_to(std::back_inserter(got), "{}{}", i + 1 == present.size() ? " and " : ", ", present[i]);
+        result.error = fmt::format(
+            "request: expected exactly one of spec, discover, validate, apply, open, acknowledge; got {}", got);
         return result;
     }
     std::string path(to_string(req.kind));

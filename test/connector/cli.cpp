@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace harness;
@@ -73,7 +74,8 @@ TEST_CASE("capture: YAML config against socket-feed, --max-docs stops it", "[cli
 }
 
 TEST_CASE("capture: every line of a socket-feed connection, in order", "[cli][feed]") {
-    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "lines", "--count", "1000", "--line-bytes", "200"});
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "lines", "--count", "1000", "--line-bytes", "200",
+                "--repeat-connections", "1"});
     auto port = feed_port(feed);
     temp_file cfg("lines.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"max_reconnect_attempts":0,"reconnect_delay":0}})", port));
     child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});
@@ -113,7 +115,93 @@ TEST_CASE("check: config errors and connection results for humans", "[cli]") {
 
     child c4({binary("SOURCE_SOCKET"), "check", "--config", "/nonexistent/x.yaml"});
     CHECK(c4.wait() == 1);
-    CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml")");
+    CHECK(c4.err_lines().at(0) == R"(error: cannot read config file "/nonexistent/x.yaml": No such file or directory)");
+}
+
+// Issue 12, item 2: a FIFO hung `check` forever, /dev/zero and a sparse 1 GiB file ate memory.
+// Each is refused at once with what the path is or the limit it exceeds.
+TEST_CASE("check: a config file that is not a regular file or too large is refused at once", "[cli]") {
+    std::string fifo = fmt::format("/tmp/socketcap-test-{}-config.fifo", ::getpid());
+    ::unlink(fifo.c_str());
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", fifo});
+    CHECK(c1.wait() == 1);
+    CHECK(c1.err_lines() == std::vector<std::string>{fmt::format("error: config file {} is a FIFO (named pipe), not a regular file", fifo)});
+    ::unlink(fifo.c_str());
+
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", "/dev/zero"});
+    CHECK(c2.wait() == 1);
+    CHECK(c2.err_lines() == std::vector<std::string>{"error: config file /dev/zero is a character device, not a regular file"});
+
+    child c3({binary("SOURCE_SOCKET"), "check", "--config", "/tmp"});
+    CHECK(c3.wait() == 1);
+    CHECK(c3.err_lines() == std::vector<std::string>{"error: config file /tmp is a directory, not a regular file"});
+
+    // 1 GiB of holes: no disk space, and refused from its size before anything is read.
+    temp_file sparse("sparse.yaml", "host: 127.0.0.1\n");
+    REQUIRE(::truncate(sparse.path.c_str(), 1L << 30) == 0);
+    child c4({binary("SOURCE_SOCKET"), "check", "--config", sparse.path});
+    CHECK(c4.wait() == 1);
+    CHECK(c4.err_lines() == std::vector<std::string>{fmt::format("error: config file {} is larger than the limit of 16 MiB", sparse.path)});
+}
+
+// Issue 12: the full catalog of docs/connector.md ("Example") was refused with "host: is required".
+TEST_CASE("check: a Flow catalog file with one capture is read from its endpoint config", "[cli]") {
+    server s({{"", false}, {"", false}});
+    // docs/connector.md's example, byte for byte but for host and port (no network in tests).
+    temp_file catalog("catalog.yaml", fmt::format(R"(captures:
+  acmeCo/socket-capture:
+    endpoint:
+      connector:
+        image: ghcr.io/estuary/source-socket:dev
+        config:
+          host: 127.0.0.1
+          port: {}
+          codec: json
+          reconnect_delay: 10.0
+    bindings:
+      - resource:
+          stream: socket_events
+        target: acmeCo/socket-events
+)", s.port()));
+    const std::vector<std::string> ok{fmt::format("config OK: 127.0.0.1:{}, codec json, tls off", s.port()),
+                                      fmt::format("connection OK: connected to 127.0.0.1:{}", s.port())};
+    child c1({binary("SOURCE_SOCKET"), "check", "--config", catalog.path});
+    CHECK(c1.wait() == 0);
+    CHECK(c1.all_lines() == ok);
+    CHECK(c1.err_lines().empty());
+
+    // docs/flow.md's local endpoint.
+    temp_file local("local.yaml", fmt::format(R"(captures:
+  acmeCo/socket-capture:
+    endpoint:
+      local:
+        command: [/path/to/build/tools/source-socket/source-socket]
+        config: {{host: 127.0.0.1, port: {}, codec: json}}
+)", s.port()));
+    child c2({binary("SOURCE_SOCKET"), "check", "--config", local.path});
+    CHECK(c2.wait() == 0);
+    CHECK(c2.all_lines() == ok);
+
+    temp_file two("two.yaml", R"(captures:
+  acmeCo/a:
+    endpoint: {connector: {image: x, config: {host: a.example, port: 1}}}
+  acmeCo/b:
+    endpoint: {connector: {image: x, config: {host: b.example, port: 2}}}
+)");
+    child c3({binary("SOURCE_SOCKET"), "check", "--config", two.path});
+    CHECK(c3.wait() == 1);
+    CHECK(c3.all_lines().empty());
+    CHECK(c3.err_lines() == std::vector<std::string>{fmt::format(
+        R"(error: config file "{}": line 2, column 3: captures: the file has 2 captures (acmeCo/a, acmeCo/b) )"
+        "and source-socket reads one; keep one capture in the file or give its endpoint config alone", two.path)});
+
+    temp_file image_only("image-only.yaml", "captures:\n  acmeCo/a:\n    endpoint:\n      connector:\n        image: x\n");
+    child c4({binary("SOURCE_SOCKET"), "check", "--config", image_only.path});
+    CHECK(c4.wait() == 1);
+    CHECK(c4.err_lines() == std::vector<std::string>{fmt::format(
+        R"(error: config file "{}": line 3, column 5: captures.acmeCo/a: no endpoint config found; looked for )"
+        "captures.acmeCo/a.endpoint.connector.config and captures.acmeCo/a.endpoint.local.config", image_only.path)});
 }
 
 // Found by fuzz_config_yaml: an anchor that contains itself recursed until the stack overflowed.
@@ -147,8 +235,54 @@ TEST_CASE("check: YAML aliases that recurse or explode are parse errors", "[cli]
     CHECK(c3.err_lines().at(0).ends_with(": the configuration expands to more than 16 MiB (aliases inside aliases?)"));
 }
 
+// Issue 12: `capture --max-docs 3` printed 3 documents and logged "documents":100, the
+// count of everything read from the connection in that time.
+TEST_CASE("capture --max-docs: the logged counts are the documents printed", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "100", "--hold",
+                "--repeat-connections", "1"});
+    auto port = feed_port(feed);
+    temp_file cfg("max-docs.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"codec":"json"}})", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path, "--max-docs", "3"}, {{"LOG_LEVEL", "info"}});
+    REQUIRE(c.wait() == 0);
+    CHECK(c.all_lines().size() == 3);
+    std::vector<std::string> counted;
+    simdjson::dom::parser p;
+    for (const auto& line : c.err_lines()) {
+        simdjson::dom::element e;
+        REQUIRE(p.parse(line).get(e) == simdjson::SUCCESS);
+        std::string_view msg;
+        REQUIRE(e["msg"].get_string().get(msg) == simdjson::SUCCESS);
+        std::uint64_t documents = 0;
+        if (e["documents"].get_uint64().get(documents) == simdjson::SUCCESS)
+            counted.push_back(fmt::format("{}: {}", msg, documents));
+    }
+    CHECK(counted == std::vector<std::string>{"disconnected: 3", "capture stopped: 3"});
+    feed.signal(SIGTERM);
+    feed.wait();
+}
+
+// Issue 12: the feed served one connection and exited, so `check` used it up and the
+// `capture` after it retried forever. It now serves until stopped.
+TEST_CASE("socket-feed: a check, then a capture, against one feed", "[cli][feed]") {
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "5"});
+    auto port = feed_port(feed);
+    temp_file cfg("check-capture.json", fmt::format(
+        R"({{"host":"127.0.0.1","port":{},"codec":"json","max_reconnect_attempts":0,"reconnect_delay":0}})", port));
+    child check({binary("SOURCE_SOCKET"), "check", "--config", cfg.path});
+    CHECK(check.wait() == 0);
+    CHECK(check.all_lines().at(1) == fmt::format("connection OK: connected to 127.0.0.1:{}", port));
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path, "--max-docs", "5"});
+    CHECK(c.wait() == 0);
+    auto lines = c.all_lines();
+    REQUIRE(lines.size() == 5);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        CHECK(lines[i].find(fmt::format(R"("conn":2,"seq":{},)", i + 1)) != std::string::npos);
+    feed.signal(SIGTERM);
+    CHECK(feed.wait() == -1); // killed by the signal: it was still serving
+}
+
 TEST_CASE("socket-feed: deterministic records", "[feed]") {
-    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2"});
+    child feed({binary("SOCKET_FEED"), "--port", "0", "--mode", "ndjson", "--count", "2", "--repeat-connections", "1"});
     auto port = feed_port(feed);
     temp_file cfg("feed.json", fmt::format(R"({{"host":"127.0.0.1","port":{},"codec":"json","max_reconnect_attempts":0,"reconnect_delay":0}})", port));
     child c({binary("SOURCE_SOCKET"), "capture", "--config", cfg.path});

@@ -184,6 +184,19 @@ TEST_CASE("requests: errors", "[flow][request]") {
     CHECK(spec.value.kind == request_kind::spec);
 }
 
+// Issue 12, item 6: `{"spec":{},"validate":{}}` was answered as spec. The runtime's own check
+// (Request.Validate_ in flow's go/protocols/capture) wants exactly one message per request.
+TEST_CASE("requests: two messages in one request are refused, naming them", "[flow][request]") {
+    CHECK(parse_request(R"({"spec":{},"validate":{}})").error ==
+          "request: expected exactly one of spec, discover, validate, apply, open, acknowledge; got spec and validate");
+    CHECK(parse_request(R"({"open":{},"acknowledge":{},"apply":{}})").error ==
+          "request: expected exactly one of spec, discover, validate, apply, open, acknowledge; got apply, open and acknowledge");
+    // null is an absent field in proto3 JSON, not a second message.
+    auto r = parse_request(R"({"spec":{},"validate":null})");
+    REQUIRE(r);
+    CHECK(r.value.kind == request_kind::spec);
+}
+
 TEST_CASE("responses: exact lines", "[flow][response]") {
     output_buffer out;
     write_checkpoint(out, "a\"b", binding_state{"sid", 3, 30, 4});

@@ -235,6 +235,40 @@ TEST_CASE("requests that are not valid fail clearly", "[protocol]") {
     CHECK(empty.last_msg == "no request: stdin closed before a request arrived");
 }
 
+// Issue 12, item 5: the reader searched the whole buffer after every read (50 MB took 16 s),
+// and had no limit. 64 MiB is the runtime's own message limit (MAX_MESSAGE_SIZE, 1 << 26).
+TEST_CASE("requests: a line of 64 MiB is answered, a longer one is refused with the limit", "[protocol]") {
+    constexpr std::size_t limit = std::size_t(64) << 20;
+    const std::string head = R"({"discover":{"connectorType":"IMAGE","config":{"host":"h.example","port":9000,"codec":"json","pad":")";
+    const std::string tail = R"("}}})";
+    auto small = run_unary(R"({"discover":{"connectorType":"IMAGE","config":{"host":"h.example","port":9000,"codec":"json"}}})" "\n");
+    REQUIRE(small.rc == 0);
+    REQUIRE(small.lines.size() == 1);
+
+    std::string request = head + std::string(limit - head.size() - tail.size(), 'x') + tail;
+    REQUIRE(request.size() == limit);
+    auto at_limit = run_unary(request + "\n");
+    CHECK(at_limit.rc == 0);
+    CHECK(at_limit.lines == small.lines);
+
+    // One byte more and no newline: refused as soon as the limit is passed, stdin still open.
+    request.insert(head.size(), "x");
+    child c({binary("SOURCE_SOCKET")});
+    c.write(request);
+    CHECK(c.wait() == 1);
+    CHECK(c.all_lines().empty());
+    REQUIRE(!c.err_lines().empty());
+    CHECK(msg_of(c.err_lines().back()) == "request: the first line on stdin is longer than the limit of 64 MiB");
+}
+
+TEST_CASE("requests: two messages in one line are refused, not answered as the first", "[protocol]") {
+    auto r = run_unary("{\"spec\":{},\"validate\":{}}\n");
+    CHECK(r.rc == 1);
+    CHECK(r.lines.empty());
+    CHECK(r.last_msg ==
+          "request: expected exactly one of spec, discover, validate, apply, open, acknowledge; got spec and validate");
+}
+
 TEST_CASE("apply: nothing to do", "[apply]") {
     auto r = run_unary(R"({"apply":{"capture":{"name":"a/b","config":{"host":"h","port":1},"bindings":[]},"version":"1"}})" "\n");
     REQUIRE(r.rc == 0);

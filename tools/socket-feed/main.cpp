@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // socket-feed: a small deterministic sample feed on loopback, for demos, tests and benchmarks.
 // It listens on 127.0.0.1, prints the port it listens on (one line on stdout), and serves each
-// connection the same records: log lines, NDJSON objects or raw text. Blocking sockets and big
+// connection the same records (log lines, NDJSON objects or raw text) until it is stopped, so a
+// `source-socket check` and then a `capture` both get data. Blocking sockets and big
 // writes: one connection at a time is all a feed needs, and it keeps the output reproducible.
 #include <fmt/format.h>
 
@@ -37,7 +38,7 @@ Usage: socket-feed [options]
   --tail TEXT              bytes sent after the records (e.g. an unterminated line)
   --hold                   keep each connection open after sending, until the client closes
   --close-after SECONDS    close each connection this long after it was accepted
-  --repeat-connections N   connections to serve before exiting (default 1; 0 = forever)
+  --repeat-connections N   connections to serve before exiting (default 0: until stopped)
   --help
 )";
 
@@ -51,7 +52,7 @@ struct options {
     std::string tail;
     bool hold = false;
     double close_after = 0;
-    std::uint64_t repeat = 1;
+    std::uint64_t repeat = 0; // until stopped: a `check` must not use up the feed a `capture` then needs
 };
 
 template <class T>

@@ -28,6 +28,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <variant>
 #include <fcntl.h>
 #include <unistd.h>
@@ -109,9 +110,12 @@ public:
     using executor_type = socketcap::fd_sink::executor_type;
 
     limited_sink(socketcap::fd_sink& next, std::uint64_t limit, std::function<void()> on_limit)
-        : next_(next), remaining_(limit), on_limit_(std::move(on_limit)) {}
+        : next_(next), limit_(limit), remaining_(limit), on_limit_(std::move(on_limit)) {}
 
     executor_type get_executor() { return next_.get_executor(); }
+
+    /// Documents written to stdout so far (the swallowed ones past the limit not counted).
+    std::uint64_t passed() const { return limit_ - remaining_; }
 
     template <class Token>
     auto async_write_some(asio::const_buffer b, Token&& token) {
@@ -151,6 +155,7 @@ private:
     }
 
     socketcap::fd_sink& next_;
+    std::uint64_t limit_;
     std::uint64_t remaining_;
     std::function<void()> on_limit_;
 };
@@ -275,6 +280,7 @@ private:
                 bytes += live_stats_->bytes;
                 docs += live_stats_->documents;
             }
+            if (opts_.max_documents != 0) docs = opts_.initial.documents + limited_.passed(); // what was printed
             double secs = std::chrono::duration<double>(stats_interval).count();
             log(log_level::info, "stats",
                 {{"documents", docs}, {"bytes", bytes}, {"documents_per_second", double(docs - last_docs_) / secs},
@@ -309,9 +315,14 @@ private:
         log(log_level::info, "session started", {{"session_id", s.session_id()}});
         stop_session_ = [&s] { s.stop(); };
         live_stats_ = &s.get_pipeline().stats();
+        std::uint64_t printed_before = 0;
+        if constexpr (std::is_same_v<Sink, limited_sink>) printed_before = sink.passed();
         auto result = co_await s.run(sink);
         live_stats_ = nullptr;
         stop_session_ = nullptr;
+        // Past --max-docs the sink swallows documents: count only those printed, so the logs and
+        // the totals agree with the output.
+        if constexpr (std::is_same_v<Sink, limited_sink>) result.documents = sink.passed() - printed_before;
         std::string reason = describe_end(result, stopping_);
 #if SOCKETCAP_HAS_TLS
         if constexpr (std::is_same_v<Transport, socketcap::tls::tls_transport>) {

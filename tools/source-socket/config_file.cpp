@@ -2,12 +2,11 @@
 #include "config_file.hpp"
 
 #include <socketcap/json_writer.hpp>
+#include <socketcap/read_file.hpp>
 
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 namespace source_socket {
 
@@ -56,7 +55,8 @@ void write_scalar(output_buffer& out, const YAML::Node& n) {
 
 // Aliases make a YAML document a graph: an anchor may contain itself (`&a {x: *a}`), and
 // nested aliases grow exponentially ("billion laughs"). Both end here, as parse errors.
-// Limits far above any real configuration (a few dozen values; a CA bundle is < 1 MB).
+// Limits far above any real configuration (a few dozen values; a CA bundle is < 1 MB). The
+// file itself is held to the same byte limit (load_config_file).
 constexpr int max_depth = 64;
 constexpr std::size_t max_values = 100'000;
 constexpr std::size_t max_json_bytes = 16 << 20;
@@ -98,12 +98,53 @@ void write_node(output_buffer& out, const YAML::Node& n, std::size_t& values, in
     }
 }
 
+/// The endpoint config of a Flow catalog's one capture: captures.<name>.endpoint.connector.config,
+/// or .local.config for a local connector (docs/flow.md shows both).
+YAML::Node catalog_config(const YAML::Node& captures) {
+    auto fail = [](const YAML::Node& at, std::string what) { throw YAML::ParserException(at.Mark(), std::move(what)); };
+    if (!captures.IsMap() || captures.size() == 0)
+        fail(captures, "captures: no capture in the file; looked for captures.<name>.endpoint.connector.config");
+    if (captures.size() > 1) {
+        std::string names;
+        std::size_t listed = 0;
+        for (const auto& kv : captures) {
+            if (listed++ == 5) {
+                names += ", …";
+                break;
+            }
+            names += (names.empty() ? "" : ", ") + kv.first.Scalar();
+        }
+        fail(captures, fmt::format("captures: the file has {} captures ({}) and source-socket reads one; keep one "
+                                   "capture in the file or give its endpoint config alone",
+                                   captures.size(), names));
+    }
+    const auto kv = *captures.begin();
+    const std::string name = kv.first.Scalar();
+    const YAML::Node capture = kv.second;
+    // Const lookups into maps only: yaml-cpp throws on a scalar's subscript and on the type of
+    // a missing key's (invalid) node.
+    auto child = [](const YAML::Node& n, const char* key) {
+        if (!n.IsDefined() || !n.IsMap()) return YAML::Node();
+        const YAML::Node c = n[key];
+        return c.IsDefined() ? c : YAML::Node();
+    };
+    for (const char* kind : {"connector", "local"}) {
+        const YAML::Node config = child(child(child(capture, "endpoint"), kind), "config");
+        if (config.IsMap()) return config;
+    }
+    fail(capture, fmt::format("captures.{0}: no endpoint config found; looked for captures.{0}.endpoint.connector.config "
+                              "and captures.{0}.endpoint.local.config", name));
+    return {};
+}
+
 } // namespace
 
 std::string yaml_to_json(const std::string& text) {
     YAML::Node root = YAML::Load(text);
-    // The spec's examples show `config: {host: …}`: accept that wrapping as well.
-    if (root.IsMap() && !root["host"] && root["config"] && root["config"].IsMap()) root = root["config"];
+    // The spec's examples show `config: {host: …}`, and Flow's catalogs `captures: {name:
+    // {endpoint: {connector: {config: …}}}}`: accept those wrappings as well.
+    if (root.IsMap() && !root["host"] && root["captures"]) root = catalog_config(root["captures"]);
+    else if (root.IsMap() && !root["host"] && root["config"] && root["config"].IsMap()) root = root["config"];
     output_buffer out;
     std::size_t values = 0;
     write_node(out, root, values);
@@ -112,15 +153,17 @@ std::string yaml_to_json(const std::string& text) {
 
 socketcap::flow::parsed<std::string> load_config_file(const std::string& path) {
     socketcap::flow::parsed<std::string> result;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        result.error = fmt::format("cannot read config file \"{}\"", path);
+    // A regular file of at most the expanded-JSON limit: a FIFO would block, /dev/zero never ends.
+    std::string text, diagnostics;
+    if (auto ec = socketcap::read_regular_file(path, max_json_bytes, text, diagnostics)) {
+        if (ec == socketcap::error::not_a_regular_file || ec == socketcap::error::file_too_large)
+            result.error = fmt::format("config file {}", diagnostics);
+        else
+            result.error = fmt::format("cannot read config file \"{}\": {}", path, ec.message());
         return result;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
     try {
-        result.value = yaml_to_json(ss.str());
+        result.value = yaml_to_json(text);
     } catch (const YAML::Exception& e) {
         result.error = fmt::format("config file \"{}\": line {}, column {}: {}", path, e.mark.line + 1,
                                    e.mark.column + 1, e.msg);

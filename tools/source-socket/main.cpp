@@ -31,7 +31,8 @@ Usage:
                                      capture and print documents (one JSON per line)
   source-socket --help | --version
 
-Config files are JSON or YAML with the fields of docs/connector.md (host, port, codec, ...).
+Config files are JSON or YAML with the fields of docs/connector.md (host, port, codec, ...),
+or a Flow catalog with one capture (its endpoint's config is used).
 Logs go to stderr as JSON lines; LOG_LEVEL=trace|debug|info|warn|error (default info).
 )";
 

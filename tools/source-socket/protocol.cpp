@@ -9,6 +9,7 @@
 
 #include <socketcap/flow/response.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <poll.h>
 #include <unistd.h>
@@ -19,25 +20,58 @@ namespace flow = socketcap::flow;
 
 namespace {
 
+/// Requests are one JSON line; 64 MiB is the runtime's own message limit (MAX_MESSAGE_SIZE in
+/// flow's crates/runtime), far above a config with PEM bundles plus the capture's state.
+constexpr std::size_t max_request_bytes = std::size_t(64) << 20;
+
 /// The first non-blank line of stdin (without its newline); EOF ends a last unterminated one.
-bool read_request_line(std::string& line) {
+/// Each byte is scanned once (searching the whole buffer after every 4 KiB read cost 12 s of
+/// CPU for a 50 MB line). Fails with `error` set when the line is longer than max_request_bytes.
+bool read_request_line(std::string& line, std::string& error) {
     std::string buf;
-    char chunk[4096];
+    std::size_t start = 0;   // where the current line begins (blank lines before it skipped)
+    std::size_t scanned = 0; // bytes of buf already searched for a newline
+    constexpr std::size_t chunk = 64 * 1024;
+    auto is_blank = [&](std::size_t end) {
+        return std::string_view(buf).substr(start, end - start).find_first_not_of(" \t\r") == std::string_view::npos;
+    };
+    auto too_long = [&](std::size_t end) {
+        if (end - start <= max_request_bytes) return false;
+        error = "request: the first line on stdin is longer than the limit of 64 MiB";
+        return true;
+    };
     for (;;) {
-        auto nl = buf.find('\n');
-        while (nl != std::string::npos) {
-            line = buf.substr(0, nl);
-            if (line.find_first_not_of(" \t\r") != std::string::npos) return true;
-            buf.erase(0, nl + 1);
-            nl = buf.find('\n');
+        for (auto nl = buf.find('\n', scanned); nl != std::string::npos; nl = buf.find('\n', scanned)) {
+            scanned = nl + 1;
+            if (!is_blank(nl)) {
+                if (too_long(nl)) return false;
+                buf.resize(nl); // the line is moved out, not copied: it may be 64 MiB
+                buf.erase(0, start);
+                line = std::move(buf);
+                return true;
+            }
+            start = scanned;
         }
-        ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+        scanned = buf.size();
+        if (too_long(buf.size())) return false;
+        if (start == buf.size()) { // only blank lines so far: nothing to keep
+            buf.clear();
+            start = scanned = 0;
+        }
+        std::size_t have = buf.size();
+        buf.resize(have + chunk);
+        ssize_t n = ::read(STDIN_FILENO, buf.data() + have, chunk);
+        buf.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            line = buf;
-            return line.find_first_not_of(" \t\r") != std::string::npos;
+            if (is_blank(buf.size())) {
+                error = "no request: stdin closed before a request arrived";
+                return false;
+            }
+            buf.erase(0, start);
+            line = std::move(buf);
+            return true;
         }
-        buf.append(chunk, static_cast<std::size_t>(n));
     }
 }
 
@@ -96,8 +130,8 @@ std::string check_capture(const flow::endpoint_config& config, const std::vector
 }
 
 int run_protocol() {
-    std::string line;
-    if (!read_request_line(line)) return fail("no request: stdin closed before a request arrived");
+    std::string line, error;
+    if (!read_request_line(line, error)) return fail(error);
     auto req = flow::parse_request(line);
     if (!req) return fail(req.error);
     const flow::request& r = req.value;

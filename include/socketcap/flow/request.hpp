@@ -39,7 +39,8 @@ struct request {
     key_range range;                     ///< open.range
 };
 
-/// Parses one request line. Errors read like "request: not valid JSON: ..." or
+/// Parses one request line: an object with exactly one of the message keys (a null member
+/// counts as absent). Errors read like "request: not valid JSON: ..." or
 /// "open.capture.bindings[0].stateKey: must be a string, got 5".
 parsed<request> parse_request(std::string_view line);
 
