@@ -184,6 +184,12 @@ TEST_CASE("validate over TLS: the user sees why the server was not accepted", "[
                                          certs()("ca.pem"), certs()("client.pem"), certs()("mismatched.key"))) ==
               "tls.client_key: does not match tls.client_cert");
     }
+    SECTION("an ECDSA P-256 key of another certificate is refused too (issue 12, item 1)") {
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,"ca_cert":"{}",)"
+                                         R"("client_cert":"{}","client_key":"{}"}}}})",
+                                         certs()("ca.pem"), certs()("client-ec.pem"), certs()("other-ec.key"))) ==
+              "tls.client_key: does not match tls.client_cert");
+    }
 }
 
 TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {

@@ -359,6 +359,18 @@ TEST_CASE("tls: mutual TLS with file and inline PEM credentials") {
         opts.client_cert = c.str("client-ec.pem");
         opts.client_key = c.str("client-ec.key");
     }
+    SECTION("ECDSA P-384 client certificate with a PKCS#8 key") {
+        opts.client_cert = c.str("client-p384.pem");
+        opts.client_key = c.str("client-p384.key");
+    }
+    SECTION("Ed25519 client certificate") {
+        opts.client_cert = c.str("client-ed25519.pem");
+        opts.client_key = c.str("client-ed25519.key");
+    }
+    SECTION("Ed448 client certificate") {
+        opts.client_cert = c.str("client-ed448.pem");
+        opts.client_key = c.str("client-ed448.key");
+    }
     SECTION("encrypted PKCS#8 key inline with its password") {
         opts.client_cert = c.pem("client.pem");
         opts.client_key = c.pem("client-encrypted.key");
@@ -534,6 +546,58 @@ TEST_CASE("tls: a server that closes without close_notify") {
     require_documents(o, "localhost", server.port());
     CHECK(o.read_ec == asio::ssl::error::stream_truncated);
     CHECK(o.read_message == "the server closed the connection without a TLS close_notify (the data may be truncated)");
+}
+
+// wolfSSL_CTX_check_private_key alone let any ECDSA key of the same curve pass (issue 12, item 1).
+TEST_CASE("tls: the client key must belong to the client certificate: every key type") {
+    auto& c = certificates::get();
+    struct pairing {
+        const char* type;
+        const char* cert;
+        const char* key;
+        const char* other_key; // same type and curve, another key
+    };
+    const pairing pairings[] = {
+        {"RSA", "client.pem", "client.key", "other.key"},
+        {"ECDSA P-256 (SEC1 key)", "client-ec.pem", "client-ec.key", "other-ec.key"},
+        {"ECDSA P-384", "client-p384.pem", "client-p384.key", "other-p384.key"},
+        {"Ed25519", "client-ed25519.pem", "client-ed25519.key", "other-ed25519.key"},
+        {"Ed448", "client-ed448.pem", "client-ed448.key", "other-ed448.key"},
+    };
+    for (const auto& p : pairings) {
+        INFO(p.type);
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str(p.cert);
+        opts.client_key = c.str(p.key);
+        auto good = tls::make_context(opts);
+        INFO(good.message);
+        CHECK(good.context != nullptr);
+        CHECK(!good.ec);
+        opts.client_key = c.str(p.other_key);
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.pem(p.other_key); // inline, too
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("a key of another type") {
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str("client-ec.pem");
+        opts.client_key = c.str("client-p384.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.str("client.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_cert = c.str("client-ed25519.pem");
+        opts.client_key = c.str("client-ed448.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("an encrypted key of another certificate") {
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str("other.pem");
+        opts.client_key = c.str("client-encrypted.key");
+        opts.client_key_password = "test-passphrase";
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.str("client-legacy-encrypted.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
 }
 
 TEST_CASE("tls: configuration errors name the field and never show secrets") {
