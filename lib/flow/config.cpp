@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include <socketcap/flow/config.hpp>
+#include <socketcap/read_file.hpp>
+#include <socketcap/tls/options.hpp>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -267,12 +269,14 @@ std::string check_tls_files(const tls_config& tls) {
                         {"tls.client_cert", &tls.client_cert},
                         {"tls.client_key", &tls.client_key}}) {
         if (v->empty() || is_pem(*v)) continue;
-        int fd = ::open(v->c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            int err = errno;
-            return fmt::format("{}: cannot read file \"{}\": {}", n, *v, std::generic_category().message(err));
-        }
-        ::close(fd);
+        // Read, not just opened: only a regular file within the limit passes (a FIFO would
+        // block, /dev/zero never ends). TLS reads it again and checks the PEM.
+        std::string content, why;
+        auto ec = read_regular_file(*v, socketcap::tls::max_pem_file_bytes, content, why);
+        if (!ec) continue;
+        if (ec.category() == std::generic_category())
+            return fmt::format("{}: cannot read file \"{}\": {}", n, *v, ec.message());
+        return fmt::format("{}: {}", n, why);
     }
     return {};
 }

@@ -10,18 +10,15 @@
 #include <wolfssl/wolfcrypt/ed448.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 
+#include <socketcap/read_file.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 namespace socketcap::tls {
@@ -75,18 +72,13 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
         return src;
     }
     src.file = value;
-    if (std::filesystem::is_directory(value, ec)) {
-        src.failure = fmt::format("{}: {} is a directory, expected a PEM file", field, value);
+    // Regular files only, opened without blocking and read up to a limit: a FIFO, /dev/zero or
+    // a sparse 1 GiB file fails at once.
+    std::string why;
+    if (read_regular_file(value, max_pem_file_bytes, src.pem, why)) {
+        src.failure = fmt::format("{}: {}", field, why);
         return src;
     }
-    std::ifstream in(value, std::ios::binary);
-    if (!in) {
-        src.failure = fmt::format("{}: cannot read {}: {}", field, value, std::strerror(errno));
-        return src;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    src.pem = std::move(text).str();
     if (!is_inline_pem(src.pem)) {
         src.failure = fmt::format("{}: file {} contains no PEM {} (no \"-----BEGIN\" line)", field, value, what);
     }

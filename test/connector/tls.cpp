@@ -13,6 +13,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <sys/stat.h>
+
 using namespace harness;
 namespace fs = std::filesystem;
 
@@ -190,6 +192,42 @@ TEST_CASE("validate over TLS: the user sees why the server was not accepted", "[
                                          certs()("ca.pem"), certs()("client-ec.pem"), certs()("other-ec.key"))) ==
               "tls.client_key: does not match tls.client_cert");
     }
+}
+
+// open() of a FIFO blocked validate forever; /dev/zero and huge files were read whole (issue 12,
+// item 2). The check runs before any connection (port 9 is never tried).
+TEST_CASE("validate refuses PEM paths that are not regular files or are over 4 MiB: at once", "[tls]") {
+    auto fifo = certs().dir / "validate-fifo";
+    std::error_code ignored;
+    fs::remove(fifo, ignored);
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    auto sparse = certs().dir / "validate-sparse.pem";
+    { std::ofstream(sparse) << "-----BEGIN CERTIFICATE-----\n"; }
+    fs::resize_file(sparse, std::uintmax_t(1) << 30);
+    for (const char* field : {"ca_cert", "client_cert", "client_key"}) {
+        // The field under test gets `path`; the others stay valid.
+        auto config = [&](const std::string& path) {
+            std::string ca = certs()("ca.pem"), cert = certs()("client.pem"), key = certs()("client.key");
+            std::string_view f(field);
+            (f == "ca_cert" ? ca : f == "client_cert" ? cert : key) = path;
+            return fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,"ca_cert":"{}",)"
+                               R"("client_cert":"{}","client_key":"{}"}}}})",
+                               ca, cert, key);
+        };
+        INFO(field);
+        auto started = std::chrono::steady_clock::now();
+        CHECK(validate_error(config(fifo.string())) ==
+              fmt::format("tls.{}: {} is a FIFO (named pipe), not a regular file", field, fifo.string()));
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+        CHECK(validate_error(config("/dev/zero")) ==
+              fmt::format("tls.{}: /dev/zero is a character device, not a regular file", field));
+        CHECK(validate_error(config(certs().dir.string())) ==
+              fmt::format("tls.{}: {} is a directory, not a regular file", field, certs().dir.string()));
+        CHECK(validate_error(config(sparse.string())) ==
+              fmt::format("tls.{}: {} is larger than the limit of 4 MiB", field, sparse.string()));
+    }
+    fs::remove(sparse, ignored);
+    fs::remove(fifo, ignored);
 }
 
 TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {

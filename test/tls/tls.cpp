@@ -20,14 +20,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -240,6 +243,34 @@ std::string context_error(const tls::client_options& opts, std::error_code expec
     CHECK(r.ec == expected);
     return r.message;
 }
+
+// Opens `fifo` for writing after `after` unless stopped first, which releases a reader blocked
+// in open(): code that wrongly blocks on a FIFO then fails the test (too slow, wrong message)
+// instead of hanging it.
+class fifo_rescuer {
+public:
+    fifo_rescuer(fs::path fifo, std::chrono::seconds after)
+        : thread_([this, fifo = std::move(fifo), after] {
+              std::unique_lock lock(mutex_);
+              if (cv_.wait_for(lock, after, [this] { return stop_; })) return;
+              int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+              if (fd >= 0) close(fd);
+          }) {}
+    ~fifo_rescuer() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
 
 } // namespace
 
@@ -597,6 +628,81 @@ TEST_CASE("tls: the client key must belong to the client certificate: every key 
         CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
         opts.client_key = c.str("client-legacy-encrypted.key");
         CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+}
+
+// A FIFO hung make_context, /dev/zero grew memory without end, a sparse 1 GiB file cost 1 GiB
+// (issue 12, item 2).
+TEST_CASE("tls: PEM paths must name regular files of at most 4 MiB") {
+    auto& c = certificates::get();
+    struct field {
+        const char* name;
+        std::string tls::client_options::*member;
+        tls::error code;
+    };
+    const field fields[] = {
+        {"tls.ca_cert", &tls::client_options::ca_cert, tls::error::invalid_ca_cert},
+        {"tls.client_cert", &tls::client_options::client_cert, tls::error::invalid_client_cert},
+        {"tls.client_key", &tls::client_options::client_key, tls::error::invalid_client_key},
+    };
+    // The options with `path` in field f (the other client field set, so f is reached).
+    auto with = [&](const field& f, const std::string& path) {
+        tls::client_options o = with_ca();
+        o.client_cert = c.str("client.pem");
+        o.client_key = c.str("client.key");
+        o.*f.member = path;
+        return o;
+    };
+    SECTION("a FIFO is refused at once, without waiting for a writer") {
+        auto fifo = c.path("pem-fifo");
+        fs::remove(fifo);
+        REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+        for (const auto& f : fields) {
+            INFO(f.name);
+            fifo_rescuer rescuer(fifo, 10s);
+            auto started = std::chrono::steady_clock::now();
+            CHECK(context_error(with(f, fifo.string()), f.code) ==
+                  std::string(f.name) + ": " + fifo.string() + " is a FIFO (named pipe), not a regular file");
+            CHECK(std::chrono::steady_clock::now() - started < 5s);
+        }
+    }
+    SECTION("a device") {
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, "/dev/zero"), f.code) ==
+                  std::string(f.name) + ": /dev/zero is a character device, not a regular file");
+        }
+    }
+    SECTION("a directory") {
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, c.dir().string()), f.code) ==
+                  std::string(f.name) + ": " + c.dir().string() + " is a directory, not a regular file");
+        }
+    }
+    SECTION("a sparse 1 GiB file is refused before it is read") {
+        auto big = c.path("sparse-1g.pem");
+        { std::ofstream(big) << c.pem("ca.pem"); }
+        fs::resize_file(big, std::uintmax_t(1) << 30);
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, big.string()), f.code) ==
+                  std::string(f.name) + ": " + big.string() + " is larger than the limit of 4 MiB");
+        }
+        fs::remove(big);
+    }
+    SECTION("a CA bundle of exactly 4 MiB is read; one byte more is refused") {
+        auto bundle = c.path("ca-4mib.pem");
+        std::string text = c.pem("ca.pem");
+        text.resize(tls::max_pem_file_bytes, '\n'); // text after the last END line is ignored
+        { std::ofstream(bundle, std::ios::binary) << text; }
+        auto r = tls::make_context(with(fields[0], bundle.string()));
+        INFO(r.message);
+        CHECK(r.context != nullptr);
+        { std::ofstream(bundle, std::ios::binary | std::ios::app) << '\n'; }
+        CHECK(context_error(with(fields[0], bundle.string()), tls::error::invalid_ca_cert) ==
+              "tls.ca_cert: " + bundle.string() + " is larger than the limit of 4 MiB");
+        fs::remove(bundle);
     }
 }
 

@@ -4,9 +4,15 @@
 #ifndef SOCKETCAP_TLS_OPTIONS_HPP
 #define SOCKETCAP_TLS_OPTIONS_HPP
 
+#include <cstddef>
 #include <string>
 
 namespace socketcap::tls {
+
+/// The largest PEM file ca_cert, client_cert or client_key may name: a CA bundle of a few
+/// hundred certificates fits many times over. Only regular files are read (never a FIFO or a
+/// device), so a wrong path fails at once instead of hanging or filling memory.
+inline constexpr std::size_t max_pem_file_bytes = std::size_t(4) << 20; // 4 MiB
 
 /// ca_cert, client_cert and client_key each hold either a file path or inline PEM: a value that
 /// contains "-----BEGIN" is PEM, anything else is a path (docs/tls.md).
