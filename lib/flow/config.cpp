@@ -274,8 +274,17 @@ std::string check_tls_files(const tls_config& tls) {
         std::string content, why;
         auto ec = read_regular_file(*v, socketcap::tls::max_pem_file_bytes, content, why);
         if (!ec) continue;
-        if (ec.category() == std::generic_category())
+        // A type or size problem means the value names something that exists: a path, safe to
+        // show. Otherwise tls.client_key is never quoted (it may be a key pasted without its
+        // BEGIN line); the sentence is the one make_context uses.
+        if (ec.category() == std::generic_category()) {
+            if (n == "tls.client_key") {
+                bool missing = ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory ||
+                               ec == std::errc::filename_too_long || ec == std::errc::too_many_symbolic_link_levels;
+                return socketcap::tls::unreadable_client_key_message(missing ? std::string() : ec.message());
+            }
             return fmt::format("{}: cannot read file \"{}\": {}", n, *v, ec.message());
+        }
         return fmt::format("{}: {}", n, why);
     }
     return {};

@@ -51,7 +51,8 @@ struct pem_source {
 bool is_inline_pem(const std::string& value) { return value.find("-----BEGIN") != std::string::npos; }
 
 // `field` names the option; `what` says what it should contain ("certificate", "private key");
-// `secret`: never echo the value (a mistyped key could otherwise end up in a log).
+// `secret`: the value is tls.client_key, never echoed unless it names an existing file (a key
+// pasted without its BEGIN line would otherwise end up in a log).
 pem_source load_pem(std::string_view field, std::string_view what, const std::string& value, bool secret) {
     pem_source src;
     if (is_inline_pem(value)) {
@@ -62,8 +63,7 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
     bool exists = std::filesystem::exists(value, ec);
     if (!exists) {
         if (secret) {
-            src.failure = fmt::format("{}: not a PEM {} and no such file (the value is not shown: it may be secret)",
-                                      field, what);
+            src.failure = unreadable_client_key_message({});
         } else {
             constexpr std::size_t max_shown = 200;
             std::string shown = value.size() > max_shown ? value.substr(0, max_shown) + "..." : value;
@@ -75,8 +75,10 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
     // Regular files only, opened without blocking and read up to a limit: a FIFO, /dev/zero or
     // a sparse 1 GiB file fails at once.
     std::string why;
-    if (read_regular_file(value, max_pem_file_bytes, src.pem, why)) {
-        src.failure = fmt::format("{}: {}", field, why);
+    if (auto rec = read_regular_file(value, max_pem_file_bytes, src.pem, why)) {
+        // A system error's sentence starts with the value; for the key it is not shown.
+        src.failure = secret && rec.category() == std::generic_category() ? unreadable_client_key_message(rec.message())
+                                                                          : fmt::format("{}: {}", field, why);
         return src;
     }
     if (!is_inline_pem(src.pem)) {

@@ -230,6 +230,39 @@ TEST_CASE("validate refuses PEM paths that are not regular files or are over 4 M
     fs::remove(fifo, ignored);
 }
 
+// check_tls_files quoted the value: `cannot read file "MHcCAQEEIBkg..."` (issue 12, item 3).
+TEST_CASE("validate never shows a tls.client_key value that names no file", "[tls]") {
+    // A key body pasted without its BEGIN/END lines: what a user might do, and a real secret.
+    std::ifstream in(certs()("other-ec.key"));
+    std::vector<std::string> body;
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("-----", 0) != 0) body.push_back(line);
+    REQUIRE(body.size() >= 2);
+    std::string multi_line, one_line;
+    for (const auto& l : body) {
+        multi_line += (multi_line.empty() ? "" : "\\n") + l; // JSON-escaped newlines
+        one_line += l;
+    }
+    const std::string expected =
+        "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)";
+    // The last value makes open() fail with ENOTDIR instead of ENOENT.
+    for (const std::string& value : {multi_line, one_line, certs()("ca.pem") + "/" + one_line}) {
+        INFO(value);
+        child c({binary("SOURCE_SOCKET")});
+        c.write(request("validate", fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,)"
+                                                R"("ca_cert":"{}","client_cert":"{}","client_key":"{}"}}}})",
+                                                certs()("ca.pem"), certs()("client-ec.pem"), value)));
+        c.close_stdin();
+        CHECK(c.wait() == 1);
+        CHECK(c.rest_lines().empty());
+        auto err = c.err_lines();
+        REQUIRE(!err.empty());
+        CHECK(msg_of(err.back()) == expected);
+        for (const auto& l : body) CHECK(c.err().find(l) == std::string::npos);
+        CHECK(c.err().find(one_line.substr(0, 16)) == std::string::npos);
+    }
+}
+
 TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
     std::string trusted = R"(error: cannot connect to localhost:{}: server certificate not trusted: its issuer )"
                           R"("CN=socketcap Test CA" is not in the system CA store (set tls.ca_cert to the CA that signed it))";

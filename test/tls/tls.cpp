@@ -775,6 +775,21 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         CHECK(context_error(opts, tls::error::invalid_client_key) ==
               "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)");
     }
+    SECTION("a key body without its BEGIN line, also one that makes open() fail with ENOTDIR: not echoed") {
+        // The base64 body of a real key (issue 12, item 3): the connector quoted it.
+        std::string body;
+        std::istringstream lines(c.pem("other-ec.key"));
+        for (std::string line; std::getline(lines, line);)
+            if (line.rfind("-----", 0) != 0) body += line;
+        opts.client_cert = c.str("client-ec.pem");
+        for (const std::string& value : {body, c.str("ca.pem") + "/" + body}) {
+            opts.client_key = value;
+            auto m = context_error(opts, tls::error::invalid_client_key);
+            CHECK(m == "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be "
+                       "secret)");
+            CHECK(m.find(body.substr(0, 16)) == std::string::npos);
+        }
+    }
     SECTION("encrypted key without a password") {
         opts.client_cert = c.str("client.pem");
         opts.client_key = c.str("client-encrypted.key");
