@@ -571,6 +571,71 @@ TEST_CASE("tls: a server limited to TLS 1.1 fails with a protocol version messag
                                  "is the oldest version socketcap accepts");
 }
 
+// The session ended with advice about a missing client certificate (issue 12, item 8): wolfSSL
+// declines with a no_renegotiation warning and OpenSSL then sends handshake_failure.
+TEST_CASE("tls: a TLS 1.2 server that asks to renegotiate") {
+    auto& c = certificates::get();
+    // s_server's stdin is a FIFO held open here: "hello" is sent as data, "r" makes it send a
+    // HelloRequest, each only when this test writes it.
+    auto control = c.path("renegotiate-control");
+    fs::remove(control);
+    REQUIRE(mkfifo(control.c_str(), 0600) == 0);
+    int control_fd = open(control.c_str(), O_RDWR | O_CLOEXEC); // s_server's open() need not wait
+    REQUIRE(control_fd >= 0);
+    auto say = [&](std::string_view line) {
+        REQUIRE(write(control_fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    };
+    server_process server({"openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-nbio", "-tls1_2",
+                           "-cert", "server.pem", "-key", "server.key"},
+                          control);
+    auto opts = with_ca();
+    opts.server_hostname = "localhost";
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    asio::io_context io;
+    tls::handshake_result hs;
+    std::string received, reason;
+    std::error_code read_ec;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            using asio::experimental::as_tuple;
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), server.port()},
+                                                         asio::use_awaitable);
+            hs = co_await tls::handshake(stream, "127.0.0.1", opts, std::chrono::steady_clock::now() + 30s);
+            if (hs.ec) co_return;
+            say("hello\n");
+            std::array<char, 4096> buf{};
+            std::error_code ec;
+            while (!ec && received.find('\n') == std::string::npos) {
+                auto [e, n] = co_await stream.async_read_some(asio::buffer(buf), as_tuple(asio::use_awaitable));
+                ec = e;
+                received.append(buf.data(), n);
+            }
+            if (ec) co_return;
+            say("r\n");
+            while (!ec) {
+                auto [e, n] = co_await stream.async_read_some(asio::buffer(buf), as_tuple(asio::use_awaitable));
+                ec = e;
+                received.append(buf.data(), n);
+            }
+            read_ec = tls::classify_read_error(stream, ec);
+            reason = tls::describe_read_error(stream, ec);
+        },
+        asio::detached);
+    io.run();
+    close(control_fd);
+    INFO(hs.message);
+    REQUIRE(!hs.ec);
+    CHECK(hs.version == "TLSv1.2");
+    CHECK(received == "hello\n");
+    INFO(server.log());
+    CHECK(read_ec == tls::error::renegotiation_unsupported);
+    CHECK(reason == "the server asked to renegotiate the TLS session, which socketcap does not support (it then "
+                    "sent TLS alert handshake_failure)");
+}
+
 TEST_CASE("tls: a server that closes without close_notify") {
     auto server = s_server({});
     auto o = capture(server.port(), "localhost", with_ca());
