@@ -218,7 +218,9 @@ pairing compare_keys(word32 key_oid, const unsigned char* pub, word32 pub_size, 
 
 struct decoded_cert_holder {
     DecodedCert cert{};
-    explicit decoded_cert_holder(const bytes& der) { wc_InitDecodedCert(&cert, der.data(), static_cast<word32>(der.size()), nullptr); }
+    explicit decoded_cert_holder(const bytes& der) {
+        wc_InitDecodedCert(&cert, der.data(), static_cast<word32>(der.size()), nullptr);
+    }
     ~decoded_cert_holder() { wc_FreeDecodedCert(&cert); }
 };
 
