@@ -263,31 +263,36 @@ TEST_CASE("validate never shows a tls.client_key value that names no file", "[tl
     }
 }
 
+// host is 127.0.0.1 and the certificate's name goes in tls.server_hostname: the tests must not
+// depend on the machine's resolver (a minimal root has no /etc/hosts to resolve localhost).
 TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
-    std::string trusted = R"(error: cannot connect to localhost:{}: server certificate not trusted: its issuer )"
+    std::string trusted = R"(error: cannot connect to 127.0.0.1:{}: server certificate not trusted: its issuer )"
                           R"("CN=socketcap Test CA" is not in the system CA store (set tls.ca_cert to the CA that signed it))";
     SECTION("Basic TLS (server verification): the system store does not know the test CA") {
         tls_server s("server");
-        auto r = run_check("basic.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                       "    enabled: true\n    verify_cert: true\n",
+        auto r = run_check("basic.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                       "    enabled: true\n    server_hostname: localhost\n"
+                                                       "    verify_cert: true\n",
                                                        s.port()));
         CHECK(r.rc == 1);
         CHECK(r.err.back() == fmt::format(fmt::runtime(trusted), s.port()));
     }
     SECTION("TLS with custom CA: verified") {
         tls_server s("server");
-        auto r = run_check("custom-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                           "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n",
+        auto r = run_check("custom-ca.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                           "    enabled: true\n    server_hostname: localhost\n"
+                                                           "    verify_cert: true\n    ca_cert: {}\n",
                                                            s.port(), certs()("ca.pem")));
         CHECK(r.rc == 0);
         REQUIRE(r.out.size() == 2);
-        CHECK(r.out[0] == fmt::format("config OK: localhost:{}, codec line, tls on", s.port()));
+        CHECK(r.out[0] == fmt::format("config OK: 127.0.0.1:{}, codec line, tls on", s.port()));
         CHECK(r.out[1].rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
     }
     SECTION("Mutual TLS: the client certificate and key load; the system store still decides trust") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        auto r = run_check("mtls.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                      "    enabled: true\n    verify_cert: true\n"
+        auto r = run_check("mtls.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                      "    enabled: true\n    server_hostname: localhost\n"
+                                                      "    verify_cert: true\n"
                                                       "    client_cert: {}\n    client_key: {}\n",
                                                       s.port(), certs()("client.pem"), certs()("client.key")));
         CHECK(r.rc == 1);
@@ -295,8 +300,9 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
     }
     SECTION("Mutual TLS with the CA added: accepted by a server that requires client certificates") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        auto r = run_check("mtls-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                         "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n"
+        auto r = run_check("mtls-ca.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                         "    enabled: true\n    server_hostname: localhost\n"
+                                                         "    verify_cert: true\n    ca_cert: {}\n"
                                                          "    client_cert: {}\n    client_key: {}\n",
                                                          s.port(), certs()("ca.pem"), certs()("client.pem"),
                                                          certs()("client.key")));
@@ -305,8 +311,9 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
     }
     SECTION("Insecure TLS: a self-signed server is accepted, with a warning") {
         tls_server s("selfsigned");
-        auto r = run_check("insecure.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                          "    enabled: true\n    verify_cert: false\n",
+        auto r = run_check("insecure.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                          "    enabled: true\n    server_hostname: localhost\n"
+                                                          "    verify_cert: false\n",
                                                           s.port()));
         CHECK(r.rc == 0);
         bool warned = false;

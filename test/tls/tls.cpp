@@ -181,7 +181,9 @@ struct outcome {
     std::string read_message;
 };
 
-// Connects to 127.0.0.1:port, handshakes as `host` and runs a line session into memory.
+// Connects to 127.0.0.1:port, handshakes as `host` and runs a line session into memory. `host`
+// is only the name to verify and send as SNI (and the documents' source_host): nothing here
+// resolves a name, so the tests do not depend on /etc/hosts or DNS.
 outcome capture(std::uint16_t port, const std::string& host, const tls::client_options& opts,
                 std::chrono::steady_clock::duration timeout = 30s) {
     auto ctx = tls::make_context(opts);
