@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include <socketcap/flow/config.hpp>
+#include <socketcap/read_file.hpp>
+#include <socketcap/tls/options.hpp>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -298,12 +300,23 @@ std::string check_tls_files(const tls_config& tls) {
                         {"tls.client_cert", &tls.client_cert},
                         {"tls.client_key", &tls.client_key}}) {
         if (v->empty() || is_pem(*v)) continue;
-        int fd = ::open(v->c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            int err = errno;
-            return fmt::format("{}: cannot read file \"{}\": {}", n, *v, std::generic_category().message(err));
+        // Read, not just opened: only a regular file within the limit passes (a FIFO would
+        // block, /dev/zero never ends). TLS reads it again and checks the PEM.
+        std::string content, why;
+        auto ec = read_regular_file(*v, socketcap::tls::max_pem_file_bytes, content, why);
+        if (!ec) continue;
+        // A type or size problem means the value names something that exists: a path, safe to
+        // show. Otherwise tls.client_key is never quoted (it may be a key pasted without its
+        // BEGIN line); the sentence is the one make_context uses.
+        if (ec.category() == std::generic_category()) {
+            if (n == "tls.client_key") {
+                bool missing = ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory ||
+                               ec == std::errc::filename_too_long || ec == std::errc::too_many_symbolic_link_levels;
+                return socketcap::tls::unreadable_client_key_message(missing ? std::string() : ec.message());
+            }
+            return fmt::format("{}: cannot read file \"{}\": {}", n, *v, ec.message());
         }
-        ::close(fd);
+        return fmt::format("{}: {}", n, why);
     }
     return {};
 }

@@ -3,16 +3,23 @@
 // bad configuration fails at validate time with a sentence that names the field.
 #include <wolfssl/options.h> // always first: the same configuration as libwolfssl
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/ed448.h>
+#include <wolfssl/wolfcrypt/rsa.h>
 
+#include <socketcap/read_file.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <array>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <vector>
 
 namespace socketcap::tls {
 
@@ -44,7 +51,8 @@ struct pem_source {
 bool is_inline_pem(const std::string& value) { return value.find("-----BEGIN") != std::string::npos; }
 
 // `field` names the option; `what` says what it should contain ("certificate", "private key");
-// `secret`: never echo the value (a mistyped key could otherwise end up in a log).
+// `secret`: the value is tls.client_key, never echoed unless it names an existing file (a key
+// pasted without its BEGIN line would otherwise end up in a log).
 pem_source load_pem(std::string_view field, std::string_view what, const std::string& value, bool secret) {
     pem_source src;
     if (is_inline_pem(value)) {
@@ -55,8 +63,7 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
     bool exists = std::filesystem::exists(value, ec);
     if (!exists) {
         if (secret) {
-            src.failure = fmt::format("{}: not a PEM {} and no such file (the value is not shown: it may be secret)",
-                                      field, what);
+            src.failure = unreadable_client_key_message({});
         } else {
             constexpr std::size_t max_shown = 200;
             std::string shown = value.size() > max_shown ? value.substr(0, max_shown) + "..." : value;
@@ -65,18 +72,15 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
         return src;
     }
     src.file = value;
-    if (std::filesystem::is_directory(value, ec)) {
-        src.failure = fmt::format("{}: {} is a directory, expected a PEM file", field, value);
+    // Regular files only, opened without blocking and read up to a limit: a FIFO, /dev/zero or
+    // a sparse 1 GiB file fails at once.
+    std::string why;
+    if (auto rec = read_regular_file(value, max_pem_file_bytes, src.pem, why)) {
+        // A system error's sentence starts with the value; for the key it is not shown.
+        src.failure = secret && rec.category() == std::generic_category() ? unreadable_client_key_message(rec.message())
+                                                                          : fmt::format("{}: {}", field, why);
         return src;
     }
-    std::ifstream in(value, std::ios::binary);
-    if (!in) {
-        src.failure = fmt::format("{}: cannot read {}: {}", field, value, std::strerror(errno));
-        return src;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    src.pem = std::move(text).str();
     if (!is_inline_pem(src.pem)) {
         src.failure = fmt::format("{}: file {} contains no PEM {} (no \"-----BEGIN\" line)", field, value, what);
     }
@@ -113,6 +117,130 @@ bool load_each_certificate(WOLFSSL_CTX* native, std::string_view pem) {
         at = end;
     }
     return blocks != 0;
+}
+
+// Whether a private key belongs to a certificate, decided by comparing the certificate's public
+// key with the public key computed from the private key. wolfSSL_CTX_check_private_key is not
+// enough: in wolfSSL 5.5.4 it accepts any ECDSA key of the same curve (docs/tls.md).
+enum class pairing { match, mismatch, unknown };
+
+struct rsa_holder {
+    RsaKey key{};
+    bool ok = wc_InitRsaKey(&key, nullptr) == 0;
+    ~rsa_holder() { if (ok) wc_FreeRsaKey(&key); }
+};
+struct ecc_holder {
+    ecc_key key{};
+    bool ok = wc_ecc_init(&key) == 0;
+    ~ecc_holder() { if (ok) wc_ecc_free(&key); }
+};
+struct ed25519_holder {
+    ed25519_key key{};
+    bool ok = wc_ed25519_init(&key) == 0;
+    ~ed25519_holder() { if (ok) wc_ed25519_free(&key); }
+};
+struct ed448_holder {
+    ed448_key key{};
+    bool ok = wc_ed448_init(&key) == 0;
+    ~ed448_holder() { if (ok) wc_ed448_free(&key); }
+};
+
+using bytes = std::vector<unsigned char>;
+
+// n and e, concatenated with their lengths.
+std::optional<bytes> rsa_public(RsaKey& key) {
+    std::array<unsigned char, 1024> n{}, e{};
+    word32 n_len = n.size(), e_len = e.size();
+    if (wc_RsaFlattenPublicKey(&key, e.data(), &e_len, n.data(), &n_len) != 0) return std::nullopt;
+    bytes out{static_cast<unsigned char>(e_len)};
+    out.insert(out.end(), e.begin(), e.begin() + e_len);
+    out.insert(out.end(), n.begin(), n.begin() + n_len);
+    return out;
+}
+
+// The curve, then the uncompressed point.
+std::optional<bytes> ecc_public(ecc_key& key) {
+    std::array<unsigned char, 1 + 2 * MAX_ECC_BYTES> point{};
+    word32 len = point.size();
+    if (key.dp == nullptr || wc_ecc_export_x963(&key, point.data(), &len) != 0) return std::nullopt;
+    bytes out{static_cast<unsigned char>(key.dp->id & 0xff), static_cast<unsigned char>((key.dp->id >> 8) & 0xff)};
+    out.insert(out.end(), point.begin(), point.begin() + len);
+    return out;
+}
+
+// The certificate's public key against the one computed from the private key (DER: PKCS#8 or the
+// traditional form), in one comparable form per key type. `key_oid` and `pub` are wolfCrypt's
+// view of the certificate: RSAPublicKey for RSA, a SubjectPublicKeyInfo for ECDSA, the raw key
+// for EdDSA.
+pairing compare_keys(word32 key_oid, const unsigned char* pub, word32 pub_size, const bytes& key_der) {
+    auto key_size = static_cast<word32>(key_der.size());
+    word32 at = 0;
+    switch (key_oid) {
+    case RSAk: {
+        rsa_holder cert, key;
+        if (!cert.ok || !key.ok || wc_RsaPublicKeyDecode(pub, &at, &cert.key, pub_size) != 0) return pairing::unknown;
+        at = 0;
+        if (wc_RsaPrivateKeyDecode(key_der.data(), &at, &key.key, key_size) != 0) return pairing::mismatch;
+        auto a = rsa_public(cert.key), b = rsa_public(key.key);
+        if (!a || !b) return pairing::unknown;
+        return *a == *b ? pairing::match : pairing::mismatch;
+    }
+    case ECDSAk: {
+        ecc_holder cert, key;
+        if (!cert.ok || !key.ok || wc_EccPublicKeyDecode(pub, &at, &cert.key, pub_size) != 0) return pairing::unknown;
+        at = 0;
+        if (wc_EccPrivateKeyDecode(key_der.data(), &at, &key.key, key_size) != 0) return pairing::mismatch;
+        // Computed from the private scalar: a public point stored next to it proves nothing.
+        if (wc_ecc_make_pub(&key.key, nullptr) != 0) return pairing::unknown;
+        auto a = ecc_public(cert.key), b = ecc_public(key.key);
+        if (!a || !b) return pairing::unknown;
+        return *a == *b ? pairing::match : pairing::mismatch;
+    }
+    case ED25519k: {
+        ed25519_holder key;
+        std::array<unsigned char, ED25519_PUB_KEY_SIZE> computed{};
+        if (!key.ok || pub_size != computed.size()) return pairing::unknown;
+        if (wc_Ed25519PrivateKeyDecode(key_der.data(), &at, &key.key, key_size) != 0) return pairing::mismatch;
+        if (wc_ed25519_make_public(&key.key, computed.data(), computed.size()) != 0) return pairing::unknown;
+        return std::equal(computed.begin(), computed.end(), pub) ? pairing::match : pairing::mismatch;
+    }
+    case ED448k: {
+        ed448_holder key;
+        std::array<unsigned char, ED448_PUB_KEY_SIZE> computed{};
+        if (!key.ok || pub_size != computed.size()) return pairing::unknown;
+        if (wc_Ed448PrivateKeyDecode(key_der.data(), &at, &key.key, key_size) != 0) return pairing::mismatch;
+        if (wc_ed448_make_public(&key.key, computed.data(), computed.size()) != 0) return pairing::unknown;
+        return std::equal(computed.begin(), computed.end(), pub) ? pairing::match : pairing::mismatch;
+    }
+    default: return pairing::unknown;
+    }
+}
+
+struct decoded_cert_holder {
+    DecodedCert cert{};
+    explicit decoded_cert_holder(const bytes& der) {
+        wc_InitDecodedCert(&cert, der.data(), static_cast<word32>(der.size()), nullptr);
+    }
+    ~decoded_cert_holder() { wc_FreeDecodedCert(&cert); }
+};
+
+// The first certificate of `cert_pem` (the one presented) against the key in `key_pem`.
+pairing check_pairing(const std::string& cert_pem, const std::string& key_pem, const std::string& password) {
+    bytes cert_der(cert_pem.size());
+    int cert_len = wc_CertPemToDer(reinterpret_cast<const unsigned char*>(cert_pem.data()),
+                                   static_cast<int>(cert_pem.size()), cert_der.data(),
+                                   static_cast<int>(cert_der.size()), CERT_TYPE);
+    if (cert_len <= 0) return pairing::unknown;
+    cert_der.resize(static_cast<std::size_t>(cert_len));
+    bytes key_der(key_pem.size());
+    int key_len = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(key_pem.data()),
+                                 static_cast<int>(key_pem.size()), key_der.data(), static_cast<int>(key_der.size()),
+                                 password.empty() ? nullptr : password.c_str());
+    if (key_len <= 0) return pairing::unknown;
+    key_der.resize(static_cast<std::size_t>(key_len));
+    decoded_cert_holder dc(cert_der);
+    if (wc_ParseCert(&dc.cert, CERT_TYPE, NO_VERIFY, nullptr) != 0) return pairing::unknown;
+    return compare_keys(dc.cert.keyOID, dc.cert.publicKey, dc.cert.pubKeySize, key_der);
 }
 
 } // namespace
@@ -158,8 +286,10 @@ context_result make_context(const client_options& opts) {
     if (!opts.client_cert.empty()) {
         auto cert = load_pem("tls.client_cert", "certificate", opts.client_cert, false);
         if (!cert.failure.empty()) return fail(error::invalid_client_cert, cert.failure);
-        ctx->use_certificate_chain(asio::buffer(cert.pem), ec);
-        if (ec) {
+        // wolfSSL's own loaders, not asio's: asio parses through the OpenSSL-compatibility X509
+        // code, which in wolfSSL 5.5.4 rejects Ed25519 and Ed448 certificates and keys.
+        if (wolfSSL_CTX_use_certificate_chain_buffer(native, reinterpret_cast<const unsigned char*>(cert.pem.data()),
+                                                     static_cast<long>(cert.pem.size())) != WOLFSSL_SUCCESS) {
             return fail(error::invalid_client_cert,
                         fmt::format("tls.client_cert: {} is not a valid PEM certificate", cert.where()));
         }
@@ -173,8 +303,9 @@ context_result make_context(const client_options& opts) {
                                     "is not set",
                                     key.where()));
         }
-        ctx->use_private_key(asio::buffer(key.pem), asio::ssl::context::pem, ec);
-        if (ec) {
+        if (wolfSSL_CTX_use_PrivateKey_buffer(native, reinterpret_cast<const unsigned char*>(key.pem.data()),
+                                              static_cast<long>(key.pem.size()),
+                                              WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
             return fail(error::invalid_client_key,
                         encrypted ? fmt::format("tls.client_key: cannot decrypt the key in {} with "
                                                 "tls.client_key_password (wrong password?)",
@@ -182,8 +313,11 @@ context_result make_context(const client_options& opts) {
                                   : fmt::format("tls.client_key: {} is not a valid PEM private key", key.where()));
         }
         // wolfSSL loads a key of another certificate without complaint; the server would then
-        // fail the handshake with a bare decrypt_error alert.
-        if (wolfSSL_CTX_check_private_key(native) != WOLFSSL_SUCCESS) {
+        // fail the handshake with a bare decrypt_error alert. wolfSSL's own check is only the
+        // fallback, for key types compare_keys does not know.
+        auto paired = check_pairing(cert.pem, key.pem, opts.client_key_password);
+        if (paired == pairing::mismatch ||
+            (paired == pairing::unknown && wolfSSL_CTX_check_private_key(native) != WOLFSSL_SUCCESS)) {
             return fail(error::client_key_mismatch, "tls.client_key: does not match tls.client_cert");
         }
     }

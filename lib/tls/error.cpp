@@ -31,6 +31,7 @@ public:
         case error::handshake_failed: return "TLS handshake failed";
         case error::closed_during_handshake: return "the server closed the connection during the TLS handshake";
         case error::not_tls: return "the server does not speak TLS";
+        case error::renegotiation_unsupported: return "the server asked to renegotiate the TLS session";
         }
         return "unknown socketcap.tls error";
     }

@@ -21,6 +21,7 @@
 
 #include <array>
 #include <ctime>
+#include <optional>
 #include <vector>
 
 namespace socketcap::tls {
@@ -28,6 +29,7 @@ namespace socketcap::tls {
 namespace {
 
 constexpr int alert_protocol_version = 70;
+constexpr int alert_no_renegotiation = 100;
 constexpr int alert_certificate_required = 116;
 
 // TLS alert descriptions (RFC 8446 §6 and RFC 5246 §7.2), by code.
@@ -172,6 +174,15 @@ int received_alert(WOLFSSL* ssl) {
     WOLFSSL_ALERT_HISTORY h{};
     if (wolfSSL_get_alert_history(ssl, &h) != WOLFSSL_SUCCESS) return -1;
     return h.last_rx.code > 0 ? h.last_rx.code : -1; // 0 is close_notify, never a failure cause
+}
+
+// Whether this client answered a renegotiation request (a TLS 1.2 HelloRequest) with its
+// no_renegotiation warning: wolfSSL does not renegotiate, and a server that insists then ends
+// the connection, typically with handshake_failure, which would otherwise read like a
+// complaint about the client certificate.
+bool declined_renegotiation(WOLFSSL* ssl) {
+    WOLFSSL_ALERT_HISTORY h{};
+    return wolfSSL_get_alert_history(ssl, &h) == WOLFSSL_SUCCESS && h.last_tx.code == alert_no_renegotiation;
 }
 
 std::string wolfssl_error_text(int err) {
@@ -373,7 +384,26 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
 // Whether the stream presented a client certificate (its context has one).
 bool has_client_certificate(WOLFSSL* ssl) { return wolfSSL_get_certificate(ssl) != nullptr; }
 
+// A read that failed after the server asked to renegotiate: why, or nothing if it did not ask.
+std::optional<failure> renegotiation_failure(WOLFSSL* ssl, std::error_code ec) {
+    if (!declined_renegotiation(ssl)) return std::nullopt;
+    std::string then;
+    if (int alert = received_alert(ssl); alert > 0 && ec == asio::ssl::error::unexpected_result)
+        then = fmt::format("it then sent TLS alert {}", alert_text(alert));
+    else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+             ec == asio::error::connection_reset)
+        then = "it then closed the connection";
+    else
+        return std::nullopt; // e.g. our own cancellation: not the server's doing
+    return failure{make_error_code(error::renegotiation_unsupported),
+                   fmt::format("the server asked to renegotiate the TLS session, which socketcap does not support "
+                               "({})",
+                               then)};
+}
+
 std::error_code classify_read_error(tls_transport& stream, std::error_code ec) {
+    if (!ec) return ec;
+    if (auto f = renegotiation_failure(stream.native_handle(), ec)) return f->ec;
     if (ec != asio::ssl::error::unexpected_result) return ec;
     WOLFSSL* ssl = stream.native_handle();
     int alert = received_alert(ssl);
@@ -382,6 +412,9 @@ std::error_code classify_read_error(tls_transport& stream, std::error_code ec) {
 }
 
 std::string describe_read_error(tls_transport& stream, std::error_code ec) {
+    if (ec) {
+        if (auto f = renegotiation_failure(stream.native_handle(), ec)) return f->message;
+    }
     if (ec == asio::error::eof) return "the server closed the TLS connection";
     if (ec == asio::ssl::error::stream_truncated) {
         return "the server closed the connection without a TLS close_notify (the data may be truncated)";

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <sys/stat.h>
+
 using namespace harness;
 namespace fs = std::filesystem;
 
@@ -184,33 +186,113 @@ TEST_CASE("validate over TLS: the user sees why the server was not accepted", "[
                                          certs()("ca.pem"), certs()("client.pem"), certs()("mismatched.key"))) ==
               "tls.client_key: does not match tls.client_cert");
     }
+    SECTION("an ECDSA P-256 key of another certificate is refused too (issue 12, item 1)") {
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,"ca_cert":"{}",)"
+                                         R"("client_cert":"{}","client_key":"{}"}}}})",
+                                         certs()("ca.pem"), certs()("client-ec.pem"), certs()("other-ec.key"))) ==
+              "tls.client_key: does not match tls.client_cert");
+    }
 }
 
+// open() of a FIFO blocked validate forever; /dev/zero and huge files were read whole (issue 12,
+// item 2). The check runs before any connection (port 9 is never tried).
+TEST_CASE("validate refuses PEM paths that are not regular files or are over 4 MiB: at once", "[tls]") {
+    auto fifo = certs().dir / "validate-fifo";
+    std::error_code ignored;
+    fs::remove(fifo, ignored);
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    auto sparse = certs().dir / "validate-sparse.pem";
+    { std::ofstream(sparse) << "-----BEGIN CERTIFICATE-----\n"; }
+    fs::resize_file(sparse, std::uintmax_t(1) << 30);
+    for (const char* field : {"ca_cert", "client_cert", "client_key"}) {
+        // The field under test gets `path`; the others stay valid.
+        auto config = [&](const std::string& path) {
+            std::string ca = certs()("ca.pem"), cert = certs()("client.pem"), key = certs()("client.key");
+            std::string_view f(field);
+            (f == "ca_cert" ? ca : f == "client_cert" ? cert : key) = path;
+            return fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,"ca_cert":"{}",)"
+                               R"("client_cert":"{}","client_key":"{}"}}}})",
+                               ca, cert, key);
+        };
+        INFO(field);
+        auto started = std::chrono::steady_clock::now();
+        CHECK(validate_error(config(fifo.string())) ==
+              fmt::format("tls.{}: {} is a FIFO (named pipe), not a regular file", field, fifo.string()));
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+        CHECK(validate_error(config("/dev/zero")) ==
+              fmt::format("tls.{}: /dev/zero is a character device, not a regular file", field));
+        CHECK(validate_error(config(certs().dir.string())) ==
+              fmt::format("tls.{}: {} is a directory, not a regular file", field, certs().dir.string()));
+        CHECK(validate_error(config(sparse.string())) ==
+              fmt::format("tls.{}: {} is larger than the limit of 4 MiB", field, sparse.string()));
+    }
+    fs::remove(sparse, ignored);
+    fs::remove(fifo, ignored);
+}
+
+// check_tls_files quoted the value: `cannot read file "MHcCAQEEIBkg..."` (issue 12, item 3).
+TEST_CASE("validate never shows a tls.client_key value that names no file", "[tls]") {
+    // A key body pasted without its BEGIN/END lines: what a user might do, and a real secret.
+    std::ifstream in(certs()("other-ec.key"));
+    std::vector<std::string> body;
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("-----", 0) != 0) body.push_back(line);
+    REQUIRE(body.size() >= 2);
+    std::string multi_line, one_line;
+    for (const auto& l : body) {
+        multi_line += (multi_line.empty() ? "" : "\\n") + l; // JSON-escaped newlines
+        one_line += l;
+    }
+    const std::string expected =
+        "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)";
+    // The last value makes open() fail with ENOTDIR instead of ENOENT.
+    for (const std::string& value : {multi_line, one_line, certs()("ca.pem") + "/" + one_line}) {
+        INFO(value);
+        child c({binary("SOURCE_SOCKET")});
+        c.write(request("validate", fmt::format(R"({{"host":"127.0.0.1","port":9,"tls":{{"enabled":true,)"
+                                                R"("ca_cert":"{}","client_cert":"{}","client_key":"{}"}}}})",
+                                                certs()("ca.pem"), certs()("client-ec.pem"), value)));
+        c.close_stdin();
+        CHECK(c.wait() == 1);
+        CHECK(c.rest_lines().empty());
+        auto err = c.err_lines();
+        REQUIRE(!err.empty());
+        CHECK(msg_of(err.back()) == expected);
+        for (const auto& l : body) CHECK(c.err().find(l) == std::string::npos);
+        CHECK(c.err().find(one_line.substr(0, 16)) == std::string::npos);
+    }
+}
+
+// host is 127.0.0.1 and the certificate's name goes in tls.server_hostname: the tests must not
+// depend on the machine's resolver (a minimal root has no /etc/hosts to resolve localhost).
 TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
-    std::string trusted = R"(error: cannot connect to localhost:{}: server certificate not trusted: its issuer )"
+    std::string trusted = R"(error: cannot connect to 127.0.0.1:{}: server certificate not trusted: its issuer )"
                           R"("CN=socketcap Test CA" is not in the system CA store (set tls.ca_cert to the CA that signed it))";
     SECTION("Basic TLS (server verification): the system store does not know the test CA") {
         tls_server s("server");
-        auto r = run_check("basic.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                       "    enabled: true\n    verify_cert: true\n",
+        auto r = run_check("basic.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                       "    enabled: true\n    server_hostname: localhost\n"
+                                                       "    verify_cert: true\n",
                                                        s.port()));
         CHECK(r.rc == 1);
         CHECK(r.err.back() == fmt::format(fmt::runtime(trusted), s.port()));
     }
     SECTION("TLS with custom CA: verified") {
         tls_server s("server");
-        auto r = run_check("custom-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                           "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n",
+        auto r = run_check("custom-ca.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                           "    enabled: true\n    server_hostname: localhost\n"
+                                                           "    verify_cert: true\n    ca_cert: {}\n",
                                                            s.port(), certs()("ca.pem")));
         CHECK(r.rc == 0);
         REQUIRE(r.out.size() == 2);
-        CHECK(r.out[0] == fmt::format("config OK: localhost:{}, codec line, tls on", s.port()));
+        CHECK(r.out[0] == fmt::format("config OK: 127.0.0.1:{}, codec line, tls on", s.port()));
         CHECK(r.out[1].rfind("connection OK: connected to 127.0.0.1:", 0) == 0);
     }
     SECTION("Mutual TLS: the client certificate and key load; the system store still decides trust") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        auto r = run_check("mtls.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                      "    enabled: true\n    verify_cert: true\n"
+        auto r = run_check("mtls.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                      "    enabled: true\n    server_hostname: localhost\n"
+                                                      "    verify_cert: true\n"
                                                       "    client_cert: {}\n    client_key: {}\n",
                                                       s.port(), certs()("client.pem"), certs()("client.key")));
         CHECK(r.rc == 1);
@@ -218,8 +300,9 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
     }
     SECTION("Mutual TLS with the CA added: accepted by a server that requires client certificates") {
         tls_server s("server", fmt::format("cafile={},verify=1", certs()("ca.pem")));
-        auto r = run_check("mtls-ca.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                         "    enabled: true\n    verify_cert: true\n    ca_cert: {}\n"
+        auto r = run_check("mtls-ca.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                         "    enabled: true\n    server_hostname: localhost\n"
+                                                         "    verify_cert: true\n    ca_cert: {}\n"
                                                          "    client_cert: {}\n    client_key: {}\n",
                                                          s.port(), certs()("ca.pem"), certs()("client.pem"),
                                                          certs()("client.key")));
@@ -228,8 +311,9 @@ TEST_CASE("the spec's four TLS examples, with loopback hosts", "[tls][spec]") {
     }
     SECTION("Insecure TLS: a self-signed server is accepted, with a warning") {
         tls_server s("selfsigned");
-        auto r = run_check("insecure.yaml", fmt::format("config:\n  host: localhost\n  port: {}\n  tls:\n"
-                                                          "    enabled: true\n    verify_cert: false\n",
+        auto r = run_check("insecure.yaml", fmt::format("config:\n  host: 127.0.0.1\n  port: {}\n  tls:\n"
+                                                          "    enabled: true\n    server_hostname: localhost\n"
+                                                          "    verify_cert: false\n",
                                                           s.port()));
         CHECK(r.rc == 0);
         bool warned = false;

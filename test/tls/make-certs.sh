@@ -72,6 +72,24 @@ q openssl ecparam -name prime256v1 -genkey -noout -out client-ec.key
 q openssl req -new -key client-ec.key -out client-ec.csr -subj "/CN=socketcap ec client"
 q openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in client-ec.csr -out client-ec.pem -extensions cli \
   -notext -days 825
+# A client of every other key type wolfSSL loads (P-384, Ed25519, Ed448; PKCS#8 keys), and for
+# each type a second key of the same type and curve: the mismatch the pairing check must catch.
+# sign_key NAME CN: a certificate for the existing NAME.key.
+sign_key() {
+  q openssl req -new -key "$1.key" -out "$1.csr" -subj "/CN=$2"
+  q openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in "$1.csr" -out "$1.pem" -extensions cli \
+    -notext -days 825
+}
+q openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out client-p384.key
+sign_key client-p384 "socketcap p384 client"
+q openssl genpkey -algorithm ED25519 -out client-ed25519.key
+sign_key client-ed25519 "socketcap ed25519 client"
+q openssl genpkey -algorithm ED448 -out client-ed448.key
+sign_key client-ed448 "socketcap ed448 client"
+q openssl ecparam -name prime256v1 -genkey -noout -out other-ec.key
+q openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out other-p384.key
+q openssl genpkey -algorithm ED25519 -out other-ed25519.key
+q openssl genpkey -algorithm ED448 -out other-ed448.key
 
 # Garbage that merely looks like PEM.
 printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n' >garbage.pem

@@ -20,14 +20,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -178,7 +181,9 @@ struct outcome {
     std::string read_message;
 };
 
-// Connects to 127.0.0.1:port, handshakes as `host` and runs a line session into memory.
+// Connects to 127.0.0.1:port, handshakes as `host` and runs a line session into memory. `host`
+// is only the name to verify and send as SNI (and the documents' source_host): nothing here
+// resolves a name, so the tests do not depend on /etc/hosts or DNS.
 outcome capture(std::uint16_t port, const std::string& host, const tls::client_options& opts,
                 std::chrono::steady_clock::duration timeout = 30s) {
     auto ctx = tls::make_context(opts);
@@ -240,6 +245,34 @@ std::string context_error(const tls::client_options& opts, std::error_code expec
     CHECK(r.ec == expected);
     return r.message;
 }
+
+// Opens `fifo` for writing after `after` unless stopped first, which releases a reader blocked
+// in open(): code that wrongly blocks on a FIFO then fails the test (too slow, wrong message)
+// instead of hanging it.
+class fifo_rescuer {
+public:
+    fifo_rescuer(fs::path fifo, std::chrono::seconds after)
+        : thread_([this, fifo = std::move(fifo), after] {
+              std::unique_lock lock(mutex_);
+              if (cv_.wait_for(lock, after, [this] { return stop_; })) return;
+              int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+              if (fd >= 0) close(fd);
+          }) {}
+    ~fifo_rescuer() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
 
 } // namespace
 
@@ -358,6 +391,18 @@ TEST_CASE("tls: mutual TLS with file and inline PEM credentials") {
     SECTION("EC client certificate with a SEC1 key") {
         opts.client_cert = c.str("client-ec.pem");
         opts.client_key = c.str("client-ec.key");
+    }
+    SECTION("ECDSA P-384 client certificate with a PKCS#8 key") {
+        opts.client_cert = c.str("client-p384.pem");
+        opts.client_key = c.str("client-p384.key");
+    }
+    SECTION("Ed25519 client certificate") {
+        opts.client_cert = c.str("client-ed25519.pem");
+        opts.client_key = c.str("client-ed25519.key");
+    }
+    SECTION("Ed448 client certificate") {
+        opts.client_cert = c.str("client-ed448.pem");
+        opts.client_key = c.str("client-ed448.key");
     }
     SECTION("encrypted PKCS#8 key inline with its password") {
         opts.client_cert = c.pem("client.pem");
@@ -528,12 +573,204 @@ TEST_CASE("tls: a server limited to TLS 1.1 fails with a protocol version messag
                                  "is the oldest version socketcap accepts");
 }
 
+// The session ended with advice about a missing client certificate (issue 12, item 8): wolfSSL
+// declines with a no_renegotiation warning and OpenSSL then sends handshake_failure.
+TEST_CASE("tls: a TLS 1.2 server that asks to renegotiate") {
+    auto& c = certificates::get();
+    // s_server's stdin is a FIFO held open here: "hello" is sent as data, "r" makes it send a
+    // HelloRequest, each only when this test writes it.
+    auto control = c.path("renegotiate-control");
+    fs::remove(control);
+    REQUIRE(mkfifo(control.c_str(), 0600) == 0);
+    int control_fd = open(control.c_str(), O_RDWR | O_CLOEXEC); // s_server's open() need not wait
+    REQUIRE(control_fd >= 0);
+    auto say = [&](std::string_view line) {
+        REQUIRE(write(control_fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    };
+    server_process server({"openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-nbio", "-tls1_2",
+                           "-cert", "server.pem", "-key", "server.key"},
+                          control);
+    auto opts = with_ca();
+    opts.server_hostname = "localhost";
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    asio::io_context io;
+    tls::handshake_result hs;
+    std::string received, reason;
+    std::error_code read_ec;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            using asio::experimental::as_tuple;
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), server.port()},
+                                                         asio::use_awaitable);
+            hs = co_await tls::handshake(stream, "127.0.0.1", opts, std::chrono::steady_clock::now() + 30s);
+            if (hs.ec) co_return;
+            say("hello\n");
+            std::array<char, 4096> buf{};
+            std::error_code ec;
+            while (!ec && received.find('\n') == std::string::npos) {
+                auto [e, n] = co_await stream.async_read_some(asio::buffer(buf), as_tuple(asio::use_awaitable));
+                ec = e;
+                received.append(buf.data(), n);
+            }
+            if (ec) co_return;
+            say("r\n");
+            while (!ec) {
+                auto [e, n] = co_await stream.async_read_some(asio::buffer(buf), as_tuple(asio::use_awaitable));
+                ec = e;
+                received.append(buf.data(), n);
+            }
+            read_ec = tls::classify_read_error(stream, ec);
+            reason = tls::describe_read_error(stream, ec);
+        },
+        asio::detached);
+    io.run();
+    close(control_fd);
+    INFO(hs.message);
+    REQUIRE(!hs.ec);
+    CHECK(hs.version == "TLSv1.2");
+    CHECK(received == "hello\n");
+    INFO(server.log());
+    CHECK(read_ec == tls::error::renegotiation_unsupported);
+    CHECK(reason == "the server asked to renegotiate the TLS session, which socketcap does not support (it then "
+                    "sent TLS alert handshake_failure)");
+}
+
 TEST_CASE("tls: a server that closes without close_notify") {
     auto server = s_server({});
     auto o = capture(server.port(), "localhost", with_ca());
     require_documents(o, "localhost", server.port());
     CHECK(o.read_ec == asio::ssl::error::stream_truncated);
     CHECK(o.read_message == "the server closed the connection without a TLS close_notify (the data may be truncated)");
+}
+
+// wolfSSL_CTX_check_private_key alone let any ECDSA key of the same curve pass (issue 12, item 1).
+TEST_CASE("tls: the client key must belong to the client certificate: every key type") {
+    auto& c = certificates::get();
+    struct pairing {
+        const char* type;
+        const char* cert;
+        const char* key;
+        const char* other_key; // same type and curve, another key
+    };
+    const pairing pairings[] = {
+        {"RSA", "client.pem", "client.key", "other.key"},
+        {"ECDSA P-256 (SEC1 key)", "client-ec.pem", "client-ec.key", "other-ec.key"},
+        {"ECDSA P-384", "client-p384.pem", "client-p384.key", "other-p384.key"},
+        {"Ed25519", "client-ed25519.pem", "client-ed25519.key", "other-ed25519.key"},
+        {"Ed448", "client-ed448.pem", "client-ed448.key", "other-ed448.key"},
+    };
+    for (const auto& p : pairings) {
+        INFO(p.type);
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str(p.cert);
+        opts.client_key = c.str(p.key);
+        auto good = tls::make_context(opts);
+        INFO(good.message);
+        CHECK(good.context != nullptr);
+        CHECK(!good.ec);
+        opts.client_key = c.str(p.other_key);
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.pem(p.other_key); // inline, too
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("a key of another type") {
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str("client-ec.pem");
+        opts.client_key = c.str("client-p384.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.str("client.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_cert = c.str("client-ed25519.pem");
+        opts.client_key = c.str("client-ed448.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+    SECTION("an encrypted key of another certificate") {
+        tls::client_options opts = with_ca();
+        opts.client_cert = c.str("other.pem");
+        opts.client_key = c.str("client-encrypted.key");
+        opts.client_key_password = "test-passphrase";
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+        opts.client_key = c.str("client-legacy-encrypted.key");
+        CHECK(context_error(opts, tls::error::client_key_mismatch) == "tls.client_key: does not match tls.client_cert");
+    }
+}
+
+// A FIFO hung make_context, /dev/zero grew memory without end, a sparse 1 GiB file cost 1 GiB
+// (issue 12, item 2).
+TEST_CASE("tls: PEM paths must name regular files of at most 4 MiB") {
+    auto& c = certificates::get();
+    struct field {
+        const char* name;
+        std::string tls::client_options::*member;
+        tls::error code;
+    };
+    const field fields[] = {
+        {"tls.ca_cert", &tls::client_options::ca_cert, tls::error::invalid_ca_cert},
+        {"tls.client_cert", &tls::client_options::client_cert, tls::error::invalid_client_cert},
+        {"tls.client_key", &tls::client_options::client_key, tls::error::invalid_client_key},
+    };
+    // The options with `path` in field f (the other client field set, so f is reached).
+    auto with = [&](const field& f, const std::string& path) {
+        tls::client_options o = with_ca();
+        o.client_cert = c.str("client.pem");
+        o.client_key = c.str("client.key");
+        o.*f.member = path;
+        return o;
+    };
+    SECTION("a FIFO is refused at once, without waiting for a writer") {
+        auto fifo = c.path("pem-fifo");
+        fs::remove(fifo);
+        REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+        for (const auto& f : fields) {
+            INFO(f.name);
+            fifo_rescuer rescuer(fifo, 10s);
+            auto started = std::chrono::steady_clock::now();
+            CHECK(context_error(with(f, fifo.string()), f.code) ==
+                  std::string(f.name) + ": " + fifo.string() + " is a FIFO (named pipe), not a regular file");
+            CHECK(std::chrono::steady_clock::now() - started < 5s);
+        }
+    }
+    SECTION("a device") {
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, "/dev/zero"), f.code) ==
+                  std::string(f.name) + ": /dev/zero is a character device, not a regular file");
+        }
+    }
+    SECTION("a directory") {
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, c.dir().string()), f.code) ==
+                  std::string(f.name) + ": " + c.dir().string() + " is a directory, not a regular file");
+        }
+    }
+    SECTION("a sparse 1 GiB file is refused before it is read") {
+        auto big = c.path("sparse-1g.pem");
+        { std::ofstream(big) << c.pem("ca.pem"); }
+        fs::resize_file(big, std::uintmax_t(1) << 30);
+        for (const auto& f : fields) {
+            INFO(f.name);
+            CHECK(context_error(with(f, big.string()), f.code) ==
+                  std::string(f.name) + ": " + big.string() + " is larger than the limit of 4 MiB");
+        }
+        fs::remove(big);
+    }
+    SECTION("a CA bundle of exactly 4 MiB is read; one byte more is refused") {
+        auto bundle = c.path("ca-4mib.pem");
+        std::string text = c.pem("ca.pem");
+        text.resize(tls::max_pem_file_bytes, '\n'); // text after the last END line is ignored
+        { std::ofstream(bundle, std::ios::binary) << text; }
+        auto r = tls::make_context(with(fields[0], bundle.string()));
+        INFO(r.message);
+        CHECK(r.context != nullptr);
+        { std::ofstream(bundle, std::ios::binary | std::ios::app) << '\n'; }
+        CHECK(context_error(with(fields[0], bundle.string()), tls::error::invalid_ca_cert) ==
+              "tls.ca_cert: " + bundle.string() + " is larger than the limit of 4 MiB");
+        fs::remove(bundle);
+    }
 }
 
 TEST_CASE("tls: configuration errors name the field and never show secrets") {
@@ -604,6 +841,21 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         opts.client_key = "c2VjcmV0IGtleSBtYXRlcmlhbA==";
         CHECK(context_error(opts, tls::error::invalid_client_key) ==
               "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)");
+    }
+    SECTION("a key body without its BEGIN line, also one that makes open() fail with ENOTDIR: not echoed") {
+        // The base64 body of a real key (issue 12, item 3): the connector quoted it.
+        std::string body;
+        std::istringstream lines(c.pem("other-ec.key"));
+        for (std::string line; std::getline(lines, line);)
+            if (line.rfind("-----", 0) != 0) body += line;
+        opts.client_cert = c.str("client-ec.pem");
+        for (const std::string& value : {body, c.str("ca.pem") + "/" + body}) {
+            opts.client_key = value;
+            auto m = context_error(opts, tls::error::invalid_client_key);
+            CHECK(m == "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be "
+                       "secret)");
+            CHECK(m.find(body.substr(0, 16)) == std::string::npos);
+        }
     }
     SECTION("encrypted key without a password") {
         opts.client_cert = c.str("client.pem");

@@ -30,6 +30,7 @@ enum class error {
     handshake_failed,            ///< any other handshake failure
     closed_during_handshake,     ///< the server closed the connection mid-handshake
     not_tls,                     ///< the server answered with something that is not TLS
+    renegotiation_unsupported,   ///< a TLS 1.2 server asked to renegotiate (declined)
 };
 
 /// The category of socketcap::tls::error ("socketcap.tls").

@@ -4,9 +4,27 @@
 #ifndef SOCKETCAP_TLS_OPTIONS_HPP
 #define SOCKETCAP_TLS_OPTIONS_HPP
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace socketcap::tls {
+
+/// The largest PEM file ca_cert, client_cert or client_key may name: a CA bundle of a few
+/// hundred certificates fits many times over. Only regular files are read (never a FIFO or a
+/// device), so a wrong path fails at once instead of hanging or filling memory.
+inline constexpr std::size_t max_pem_file_bytes = std::size_t(4) << 20; // 4 MiB
+
+/// The sentence for a tls.client_key value that is not PEM and names no readable file; shared by
+/// make_context and the connector's file check so both say the same. The value itself is never
+/// shown: it may be a key pasted without its BEGIN line. `reason`: empty when no such file
+/// exists, else why it cannot be read ("Permission denied").
+inline std::string unreadable_client_key_message(std::string_view reason) {
+    if (reason.empty())
+        return "tls.client_key: not a PEM private key and no such file (the value is not shown: it may be secret)";
+    return "tls.client_key: not a PEM private key, and the file it names cannot be read: " + std::string(reason) +
+           " (the value is not shown: it may be secret)";
+}
 
 /// ca_cert, client_cert and client_key each hold either a file path or inline PEM: a value that
 /// contains "-----BEGIN" is PEM, anything else is a path (docs/tls.md).

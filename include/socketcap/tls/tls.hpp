@@ -62,11 +62,13 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
 /// Explains an error that ended reading after a successful handshake: a clean close
 /// (close_notify), a close without close_notify (stream_truncated: data may be missing), or an
 /// alert, in particular certificate_required, which TLS 1.3 sends on the first read when the
-/// server wants a client certificate. Other errors are described by their own message.
+/// server wants a client certificate, and a TLS 1.2 server's request to renegotiate, which is
+/// declined (error::renegotiation_unsupported). Other errors are described by their own message.
 std::string describe_read_error(tls_transport& stream, std::error_code ec);
 
 /// The error code to report for `ec` from a read (maps the certificate_required alert to
-/// error::client_certificate_required; anything else is returned unchanged).
+/// error::client_certificate_required, a declined renegotiation to
+/// error::renegotiation_unsupported; anything else is returned unchanged).
 std::error_code classify_read_error(tls_transport& stream, std::error_code ec);
 
 } // namespace socketcap::tls
