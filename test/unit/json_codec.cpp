@@ -164,6 +164,21 @@ TEST_CASE("json codec skips whitespace-only lines") {
     CHECK(st.blank_frames == 5);
 }
 
+TEST_CASE("json codec: a final CR without LF is whitespace around the object, and kept in _raw") {
+    // The framer keeps the CR (no LF came); as JSON whitespace it is trimmed from `data`...
+    CHECK(run("{\"a\":1}\r") == ok_doc(R"({"a":1})", 1, true));
+    CHECK(run("{\"a\":1}\n{\"b\":2} \r") == ok_doc(R"({"a":1})", 1) + ok_doc(R"({"b":2})", 2, true));
+    // ...a CR alone is a blank line...
+    pipeline_stats st;
+    CHECK(run("{\"a\":1}\n\r", &st) == ok_doc(R"({"a":1})", 1));
+    CHECK(st.blank_frames == 1);
+    // ...and an error document's _raw has every byte of the line, the CR included.
+    CHECK(run("{\"a\":1\r") ==
+          err_doc("invalid JSON: expected ',' or '}' after an object member at byte 7 "
+                  "(the stream ended before the line's newline)",
+                  "{\"a\":1\r", 1, true));
+}
+
 TEST_CASE("json codec: partial and oversized lines") {
     CHECK(run("{\"a\":1}") == ok_doc(R"({"a":1})", 1, true));
     CHECK(run("{\"a\":1") ==
