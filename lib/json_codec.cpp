@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <vector>
@@ -284,8 +285,32 @@ private:
     syntax_error error_;
 };
 
-// Offset of the first number that simdjson cannot represent: an integer outside
-// [-2^63, 2^64) or a number whose magnitude overflows a double.
+// Decimal exponent of a number token's first significant digit ("123" 2, "0.05" -2, "1e9" 9);
+// only meaningful for a token that is not zero.
+long magnitude(std::string_view tok) noexcept {
+    if (!tok.empty() && tok.front() == '-') tok.remove_prefix(1);
+    auto e = tok.find_first_of("eE");
+    long exp = 0;
+    if (e != std::string_view::npos) {
+        auto x = tok.substr(e + 1);
+        bool neg = !x.empty() && x.front() == '-';
+        if (!x.empty() && (x.front() == '-' || x.front() == '+')) x.remove_prefix(1);
+        for (char c : x) exp = std::min(exp * 10 + (c - '0'), 1L << 40); // saturates far past any double
+        if (neg) exp = -exp;
+        tok = tok.substr(0, e);
+    }
+    auto dot = tok.find('.');
+    auto int_part = tok.substr(0, dot);
+    auto nz = int_part.find_first_not_of('0');
+    if (nz != std::string_view::npos) return exp + static_cast<long>(int_part.size() - nz) - 1;
+    auto frac = dot == std::string_view::npos ? std::string_view{} : tok.substr(dot + 1);
+    nz = frac.find_first_not_of('0');
+    return exp - static_cast<long>(nz == std::string_view::npos ? 0 : nz) - 1;
+}
+
+// Offset of the first number whose magnitude overflows a double, or npos. Flow's runtime
+// rejects those; integers beyond 64 bits it reads as doubles (docs/connector.md, "What Flow
+// accepts").
 std::size_t first_out_of_range_number(std::string_view s) noexcept {
     bool in_string = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -302,22 +327,11 @@ std::size_t first_out_of_range_number(std::string_view s) noexcept {
                                 (s[j] >= '0' && s[j] <= '9')))
             ++j;
         auto tok = s.substr(i, j - i);
-        bool integer = tok.find_first_of(".eE") == std::string_view::npos;
-        if (integer) {
-            bool neg = tok.front() == '-';
-            auto digits = tok.substr(neg ? 1 : 0);
-            auto limit = neg ? std::string_view("9223372036854775808") : std::string_view("18446744073709551615");
-            if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit)) return i;
-        } else {
-            double d = 0;
-            auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), d);
-            (void)p;
-            // Underflow rounds to zero in simdjson; only overflow is an error.
-            if (ec == std::errc::result_out_of_range) {
-                auto e = tok.find_first_of("eE");
-                if (e == std::string_view::npos || tok.substr(e + 1, 1) != "-") return i;
-            }
-        }
+        double d = 0;
+        auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), d);
+        (void)p;
+        // Underflow rounds to zero, in simdjson and in Flow; only overflow is an error.
+        if (ec == std::errc::result_out_of_range && magnitude(tok) > 0) return i;
         i = j - 1;
     }
     return std::string_view::npos;
@@ -344,6 +358,30 @@ std::string describe(simdjson::error_code err, std::string_view line, std::size_
     }
     // The scanner found nothing simdjson objects to: report simdjson's own words.
     return fmt::format("invalid JSON: {}", error_message(err));
+}
+
+// The slow path for what simdjson declines but Flow's runtime accepts: integers outside
+// [-2^63, 2^64) (NUMBER_ERROR; Flow falls back to serde_json, which reads them as doubles),
+// and exactly max_depth levels whose innermost container is not empty (DEPTH_ERROR: simdjson
+// counts such a line one level deeper). The line is accepted when it has no other fault: its
+// UTF-8 was already validated (simdjson checks that first), the scanner finds no syntax or
+// depth error and no number overflows a double. `root` names a root that is not an object.
+struct fallback_verdict {
+    bool valid = false;
+    const char* root = nullptr; // "an array", ... when valid but not an object
+};
+
+fallback_verdict check_slowly(std::string_view doc, std::size_t max_depth) {
+    if (syntax_scanner(doc, max_depth).run().at != std::string_view::npos) return {};
+    if (first_out_of_range_number(doc) != std::string_view::npos) return {};
+    switch (doc.front()) {
+    case '{': return {true, nullptr};
+    case '[': return {true, "an array"};
+    case '"': return {true, "a string"};
+    case 't': case 'f': return {true, "a boolean"};
+    case 'n': return {true, "null"};
+    default: return {true, "a number"};
+    }
 }
 
 const char* type_name(simdjson::dom::element_type t) noexcept {
@@ -379,6 +417,17 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
     bool in_place = tail + f.padding >= simdjson::SIMDJSON_PADDING;
     simdjson::dom::element root;
     auto err = impl_->parser.parse(doc.data(), doc.size(), !in_place).get(root);
+    if (err == simdjson::NUMBER_ERROR || err == simdjson::DEPTH_ERROR) {
+        if (auto v = check_slowly(doc, opts_.max_depth); v.valid) {
+            if (v.root) {
+                write_error_body(out, fmt::format("expected a JSON object, got {}", v.root), line);
+                return encode_result::error_document;
+            }
+            append(out, R"("data":)");
+            json::write_raw(out, doc);
+            return encode_result::document;
+        }
+    }
     if (err) {
         // Offsets count from the start of `_raw` (the line, a stream-start BOM removed).
         auto message = describe(err, line, opts_.max_depth);

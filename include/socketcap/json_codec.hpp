@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // The `json` codec: NDJSON. Each line must be a JSON object; it is validated with simdjson's
 // DOM parser (On-Demand does not validate what it does not touch) and its original bytes are
-// copied into `data`. Anything a strict parser would reject becomes an error document.
+// copied into `data`. Anything Flow's runtime would reject becomes an error document
+// (docs/connector.md, "What Flow accepts").
 #ifndef SOCKETCAP_JSON_CODEC_HPP
 #define SOCKETCAP_JSON_CODEC_HPP
 
@@ -17,7 +18,10 @@ public:
     using framer_type = line_framer;
 
     struct options {
-        std::size_t max_depth = 1024;                       ///< deeper nesting is an error
+        /// Deeper nesting is an error. 126: Flow's runtime parses a captured document with
+        /// serde_json (recursion limit 128, so 127 levels) whenever simdjson declines it, and
+        /// the document envelope is one level (docs/connector.md, "What Flow accepts").
+        std::size_t max_depth = 126;
         std::size_t error_raw_bytes = default_error_raw_bytes; ///< `_raw` kept of an oversized line
     };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// Newline framing: frames end at '\n'; one '\r' before it is stripped (CRLF).
+// Newline framing: frames end at '\n'; one '\r' before it is stripped (CRLF). A trailing
+// frame at end of stream keeps a final '\r': with no '\n' after it, it is data.
 #ifndef SOCKETCAP_LINE_FRAMER_HPP
 #define SOCKETCAP_LINE_FRAMER_HPP
 
@@ -58,9 +59,9 @@ inline frame line_framer::next(std::string_view in, bool eof) noexcept {
     }
     if (eof && !in.empty()) {
         scanned_ = 0;
-        auto line = strip_cr(in);
-        if (line.size() > max_) return {frame_kind::oversized, line.substr(0, max_), in.size()};
-        return {frame_kind::partial, line, in.size()};
+        // The slack byte was only for a CR that an LF might follow: none will now.
+        if (in.size() > max_) return {frame_kind::oversized, in.substr(0, max_), in.size()};
+        return {frame_kind::partial, in, in.size()};
     }
     return {};
 }

@@ -193,6 +193,21 @@ TEST_CASE("session<tcp, line_codec>: documents and checkpoints end to end, a par
               line_doc("tail", 4, true) + checkpoint(4, payload.size()));
 }
 
+TEST_CASE("session<tcp, line_codec>: a stream ending in CR without LF keeps the CR in its partial document") {
+    loopback net;
+    gated_sink sink(net.ctx.get_executor());
+    session<tcp_transport, line_codec> s(net.client, line_codec{}, options());
+    std::string payload = "one\r\ntwo\r";
+    auto r = run(net, s, sink, send_then(net.server, payload));
+    CHECK(r.ec == asio::error::eof);
+    CHECK(r.bytes == payload.size());
+    CHECK(r.documents == 2);
+    CHECK(r.stats.partial_frames == 1);
+    CHECK(normalise(sink.str(), s.session_id()) ==
+          line_doc("one", 1) + checkpoint(1, payload.size()) + line_doc("two\\r", 2, true) +
+              checkpoint(2, payload.size()));
+}
+
 TEST_CASE("session<tcp, json_codec>: objects verbatim, error documents, blank lines skipped") {
     loopback net;
     gated_sink sink(net.ctx.get_executor());

@@ -63,8 +63,9 @@ std::string encode_one(std::string_view line, bool padded) {
     return std::to_string(static_cast<int>(r)) + ":" + std::string(view(out));
 }
 
-const std::string depth_1024 = R"({"a":)" + std::string(1023, '[') + std::string(1023, ']') + "}";
-const std::string depth_1025 = R"({"a":)" + std::string(1024, '[') + std::string(1024, ']') + "}";
+// Flow's runtime parses at most 127 levels (serde_json's limit) and the envelope is one of them.
+const std::string depth_126 = R"({"a":)" + std::string(125, '[') + std::string(125, ']') + "}";
+const std::string depth_127 = R"({"a":)" + std::string(126, '[') + std::string(126, ']') + "}";
 
 } // namespace
 
@@ -75,7 +76,7 @@ TEST_CASE("json codec copies valid objects byte for byte") {
         R"({"s":"\ud83d\ude00","e":"caf)" "\xC3\xA9" R"(\"\\\/\b\f\n\r\t"})",
         R"({"u":18446744073709551615,"i":-9223372036854775808,"d":1e308,"tiny":1e-400})",
         R"({"a":1,"a":2})",
-        depth_1024,
+        depth_126,
     };
     std::string in, want;
     std::uint64_t seq = 0;
@@ -95,9 +96,6 @@ TEST_CASE("json codec error documents say what is wrong and where") {
     check_line(R"({"s":"\ud800"})", R"(invalid JSON: lone surrogate in a \u escape at byte 6)");
     check_line(R"({"s":"\udc00"})", R"(invalid JSON: lone surrogate in a \u escape at byte 6)");
     check_line(R"({"s":"ab\ud800\u0041"})", R"(invalid JSON: lone surrogate in a \u escape at byte 8)");
-    check_line(R"({"n":18446744073709551616})", "invalid JSON: number out of range at byte 5");
-    check_line(R"({"n":-9223372036854775809})", "invalid JSON: number out of range at byte 5");
-    check_line(R"({"m":1,"n":123456789012345678901234567890})", "invalid JSON: number out of range at byte 11");
     check_line(R"({"n":1e400})", "invalid JSON: number out of range at byte 5");
     check_line(R"({"n":NaN})", "invalid JSON: invalid literal (expected true, false or null) at byte 5");
     check_line(R"({"n":Infinity})", "invalid JSON: invalid literal (expected true, false or null) at byte 5");
@@ -120,13 +118,90 @@ TEST_CASE("json codec error documents say what is wrong and where") {
     check_line(R"({"a":"abc)", "invalid JSON: unterminated string at byte 5");
     check_line(R"({"a":1)", "invalid JSON: expected ',' or '}' after an object member at byte 6");
     check_line(R"(  {"a":1} x)", "invalid JSON: unexpected content after the JSON value at byte 10");
-    check_line(depth_1025, "invalid JSON: nesting deeper than 1024 levels at byte 1028");
+    check_line(depth_127, "invalid JSON: nesting deeper than 126 levels at byte 130");
     check_line("{\"a\":\"x\x01y\"}", "invalid JSON: unescaped control character in a string at byte 7");
     check_line("{\"a\":\"x\ty\"}", "invalid JSON: unescaped control character in a string at byte 7");
     check_line("{\"a\":\"\xFF\"}", "invalid JSON: invalid UTF-8 at byte 6");
     check_line("{\"a\":\"\xED\xA0\x80\"}", "invalid JSON: invalid UTF-8 at byte 6");
     check_line("{\"a\":\"\xC0\xAF\"}", "invalid JSON: invalid UTF-8 at byte 6");
     check_line("{\"a\":\"\xE2\x82\"}", "invalid JSON: invalid UTF-8 at byte 6");
+}
+
+TEST_CASE("json codec: integers beyond 64 bits pass as Flow reads them, overflowing numbers do not") {
+    // Flow's runtime reads an integer outside [-2^63, 2^64) as a double (serde_json): it is kept
+    // byte for byte. A number beyond a double's range (about 1.8e308) it rejects.
+    const std::string objs[] = {
+        R"({"n":18446744073709551616})", // 2^64
+        R"({"n":-9223372036854775809})", // -2^63 - 1
+        R"({"m":1,"n":123456789012345678901234567890,"o":[-123456789012345678901234567890]})",
+        R"({"n":1)" + std::string(308, '0') + "}", // 1e308 written out
+        R"({"n":1)" + std::string(300, '0') + ".5e7}",
+        R"({"n":0.)" + std::string(400, '0') + "1}", // underflows to 0
+        R"({"n":1e-400,"m":-1E-999999999999})",
+    };
+    std::string in, want;
+    std::uint64_t seq = 0;
+    for (auto& o : objs) {
+        in += o + "\n";
+        want += ok_doc(o, ++seq);
+    }
+    pipeline_stats st;
+    CHECK(run(in, &st) == want);
+    CHECK(st.error_documents == 0);
+
+    check_line(R"({"n":1e400})", "invalid JSON: number out of range at byte 5");
+    check_line(R"({"n":-1e400})", "invalid JSON: number out of range at byte 5");
+    check_line(R"({"n":1.8e308})", "invalid JSON: number out of range at byte 5");
+    check_line(R"({"a":"1e400","n":1)" + std::string(309, '0') + "}", "invalid JSON: number out of range at byte 17");
+    check_line(R"({"n":10)" + std::string(400, '0') + ".5}", "invalid JSON: number out of range at byte 5");
+    check_line(R"({"n":0.)" + std::string(400, '0') + "1e800}", "invalid JSON: number out of range at byte 5");
+    // A wide integer does not hide the line's other faults.
+    check_line(R"({"n":18446744073709551616,"m":1e400})", "invalid JSON: number out of range at byte 30");
+    check_line(R"({"n":18446744073709551616,})", "invalid JSON: expected a string key after ',' at byte 26");
+    check_line(R"({"n":18446744073709551616,"s":"\ud800"})",
+               R"(invalid JSON: lone surrogate in a \u escape at byte 31)");
+    check_line(R"({"n":18446744073709551616,"a":)" + std::string(126, '[') + std::string(126, ']') + "}",
+               "invalid JSON: nesting deeper than 126 levels at byte 155");
+    check_line("[18446744073709551616]", "expected a JSON object, got an array");
+    check_line("18446744073709551616", "expected a JSON object, got a number");
+    CHECK(run(R"({"n":18446744073709551616})") == ok_doc(R"({"n":18446744073709551616})", 1, true));
+}
+
+TEST_CASE("json codec: nesting up to Flow's limit passes, one level more is an error document") {
+    // Exactly 126 levels inside `data` (127 with the envelope): a document.
+    CHECK(run(depth_126 + "\n") == ok_doc(depth_126, 1));
+    std::string objects_126;
+    for (int i = 0; i < 125; ++i) objects_126 += R"({"k":)";
+    objects_126 += "{}" + std::string(125, '}');
+    CHECK(run(objects_126 + "\n") == ok_doc(objects_126, 1));
+    // 127: an error document that says so, with every byte in _raw.
+    check_line(depth_127, "invalid JSON: nesting deeper than 126 levels at byte 130");
+    check_line(R"({"k":)" + objects_126 + "}", "invalid JSON: nesting deeper than 126 levels at byte 630");
+    check_line("[" + depth_126 + "]", "invalid JSON: nesting deeper than 126 levels at byte 130");
+    // 126 levels whose innermost container is not empty (simdjson counts those one deeper), and
+    // 127 whose innermost is empty.
+    const std::string full = R"({"a":[)" + std::string(124, '[') + "1" + std::string(124, ']') + ",[[[]]]]}";
+    CHECK(run(full + "\n") == ok_doc(full, 1));
+    const std::string empty_127 = R"({"a":)" + std::string(125, '[') + "{}" + std::string(125, ']') + "}";
+    check_line(empty_127, "invalid JSON: nesting deeper than 126 levels at byte 130");
+}
+
+TEST_CASE("json codec passes duplicate keys through byte for byte, as Flow's runtime accepts them") {
+    // Flow keeps every member (sorted by key, duplicates side by side); nothing is rejected.
+    const std::string objs[] = {
+        R"({"a":1,"a":2})",
+        R"({"a":{"b":1,"b":[2],"b":null},"a":"x"})",
+        R"({"a":1,"\u0061":2})",
+    };
+    std::string in, want;
+    std::uint64_t seq = 0;
+    for (auto& o : objs) {
+        in += o + "\n";
+        want += ok_doc(o, ++seq);
+    }
+    pipeline_stats st;
+    CHECK(run(in, &st) == want);
+    CHECK(st.error_documents == 0);
 }
 
 TEST_CASE("json codec requires a top-level object") {
@@ -164,6 +239,21 @@ TEST_CASE("json codec skips whitespace-only lines") {
     CHECK(st.blank_frames == 5);
 }
 
+TEST_CASE("json codec: a final CR without LF is whitespace around the object, and kept in _raw") {
+    // The framer keeps the CR (no LF came); as JSON whitespace it is trimmed from `data`...
+    CHECK(run("{\"a\":1}\r") == ok_doc(R"({"a":1})", 1, true));
+    CHECK(run("{\"a\":1}\n{\"b\":2} \r") == ok_doc(R"({"a":1})", 1) + ok_doc(R"({"b":2})", 2, true));
+    // ...a CR alone is a blank line...
+    pipeline_stats st;
+    CHECK(run("{\"a\":1}\n\r", &st) == ok_doc(R"({"a":1})", 1));
+    CHECK(st.blank_frames == 1);
+    // ...and an error document's _raw has every byte of the line, the CR included.
+    CHECK(run("{\"a\":1\r") ==
+          err_doc("invalid JSON: expected ',' or '}' after an object member at byte 7 "
+                  "(the stream ended before the line's newline)",
+                  "{\"a\":1\r", 1, true));
+}
+
 TEST_CASE("json codec: partial and oversized lines") {
     CHECK(run("{\"a\":1}") == ok_doc(R"({"a":1})", 1, true));
     CHECK(run("{\"a\":1") ==
@@ -197,7 +287,8 @@ TEST_CASE("json codec: the same documents whatever the split points") {
 TEST_CASE("json codec: unpadded frames parse the same as padded ones") {
     const std::string lines[] = {
         R"({"a":1})", R"(  {"b":[true,false,null]}  )", R"({"s":"\ud800"})", R"({"n":1e400})", R"({"a":1} x)",
-        "[1,2]", "   ", depth_1024, depth_1025, "{\"a\":\"\xFF\"}", R"({"a":"\ud83d\ude00"})",
+        "[1,2]", "   ", depth_126, depth_127, R"({"n":18446744073709551616})",
+        R"([18446744073709551616])", R"({"n":18446744073709551616,"m":1e400})", "{\"a\":\"\xFF\"}", R"({"a":"\ud83d\ude00"})",
     };
     for (auto& l : lines) {
         INFO("line: " << l);

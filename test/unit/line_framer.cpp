@@ -67,9 +67,10 @@ TEST_CASE("line_framer waits for more, then returns a partial frame at EOF") {
     line_framer f(100);
     CHECK(f.next("abc", false).kind == frame_kind::need_more);
     CHECK(f.next("abcde", false).kind == frame_kind::need_more);
+    // No LF came: a final CR is data, not half of a CRLF (issue 12, item 4).
     auto fr = f.next("abcdef\r", true);
     CHECK(fr.kind == frame_kind::partial);
-    CHECK(fr.payload == "abcdef");
+    CHECK(fr.payload == "abcdef\r");
     CHECK(fr.consumed == 7);
     CHECK(f.next("", true).kind == frame_kind::need_more);
     // After need_more a framer may skip what it scanned: a reset forgets it.
@@ -106,6 +107,41 @@ TEST_CASE("line_framer enforces max_frame_bytes while scanning") {
     CHECK(frames(f, "abcde", true) == std::vector<step>{{frame_kind::oversized, "abcd", 5}});
 }
 
+TEST_CASE("line_framer keeps a final CR at end of stream, max_frame_bytes edges included") {
+    line_framer f(4);
+    // Only an LF makes a CR part of the delimiter; at EOF without one the CR is data.
+    CHECK(frames(f, "\r", true) == std::vector<step>{{frame_kind::partial, "\r", 1}});
+    CHECK(frames(f, "ab\r\r", true) == std::vector<step>{{frame_kind::partial, "ab\r\r", 4}});
+    CHECK(frames(f, "x\r\ny\r", true) ==
+          std::vector<step>{{frame_kind::complete, "x", 3}, {frame_kind::partial, "y\r", 2}});
+    // max bytes with the CR counted: still a partial frame of exactly max bytes.
+    CHECK(frames(f, "abc\r", true) == std::vector<step>{{frame_kind::partial, "abc\r", 4}});
+    // max + 1 with a final CR: it waits while an LF may still come...
+    CHECK(f.next("abcd\r", false).kind == frame_kind::need_more);
+    // ...completes as max bytes if the LF comes...
+    CHECK(frames(f, "abcd\r\n", false) == std::vector<step>{{frame_kind::complete, "abcd", 6}});
+    // ...and is oversized if the stream ends instead: the CR is the byte too many.
+    CHECK(f.next("abcd\r", false).kind == frame_kind::need_more);
+    CHECK(frames(f, "abcd\r", true) == std::vector<step>{{frame_kind::oversized, "abcd", 5}});
+    // max + 2 ending in CR is oversized early, as any longer line.
+    CHECK(frames(f, "abcde\r", false) == std::vector<step>{{frame_kind::oversized, "abcd", 6}});
+}
+
+TEST_CASE("line codec: a final CR without LF stays in the partial document at every split") {
+    check_split_invariant("one\ntwo\r", text_doc("one", 1) + text_doc("two\\r", 2, true));
+    check_split_invariant("one\r\ntwo\r\r", text_doc("one", 1) + text_doc("two\\r\\r", 2, true));
+    check_split_invariant("\r", text_doc("\\r", 1, true));
+    // max_frame_bytes 4: "abc\r" fits exactly, "abcd\r" is one byte over at EOF.
+    check_split_invariant("x\nabc\r", text_doc("x", 1) + text_doc("abc\\r", 2, true), 4);
+    check_split_invariant("x\nabcd\r", text_doc("x", 1) + oversized_doc(4, "abcd", 2), 4);
+    check_split_invariant("x\nabcd\r\ny\r", text_doc("x", 1) + text_doc("abcd", 2) + text_doc("y\\r", 3, true), 4);
+    pipeline_stats st;
+    CHECK(run("x\nabcd\r", 4, &st) == text_doc("x", 1) + oversized_doc(4, "abcd", 2));
+    CHECK(st.oversized_frames == 1);
+    CHECK(st.partial_frames == 0);
+    CHECK(st.skipped_bytes == 1);
+}
+
 TEST_CASE("line codec documents: LF, CRLF, lone CR, empty lines") {
     std::string in = "one\ntwo\r\n\n\r\nthree\rfour\n\"q\"\\\t\n";
     std::string want = text_doc("one", 1) + text_doc("two", 2) + text_doc("", 3) + text_doc("", 4) +
@@ -115,7 +151,7 @@ TEST_CASE("line codec documents: LF, CRLF, lone CR, empty lines") {
 
 TEST_CASE("line codec: a trailing line without newline is one partial document") {
     check_split_invariant("a\nlast", text_doc("a", 1) + text_doc("last", 2, true));
-    check_split_invariant("a\nlast\r", text_doc("a", 1) + text_doc("last", 2, true));
+    check_split_invariant("a\nlast\r", text_doc("a", 1) + text_doc("last\\r", 2, true));
     pipeline_stats st;
     CHECK(run("x", 1 << 20, &st) == text_doc("x", 1, true));
     CHECK(st.partial_frames == 1);
