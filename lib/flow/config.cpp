@@ -45,6 +45,19 @@ std::optional<double> as_number(element e) {
     return d;
 }
 
+/// "an array", "a number", …: what a secret field held, without its value.
+const char* type_name(element e) noexcept {
+    switch (e.type()) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "a number";
+    case element_type::BOOL: return "a boolean";
+    default: return "a value of another type";
+    }
+}
+
 /// Looks up `key` in `obj`; absent and null both give nothing.
 std::optional<element> field(simdjson::dom::object obj, std::string_view key) {
     element e;
@@ -66,11 +79,18 @@ struct reader {
         return false;
     }
 
-    bool string(std::string_view key, std::string& out, bool required) {
+    /// `secret`: a wrong value is described by its JSON type only, never quoted (a key pasted
+    /// into an array, say, must not reach the logs).
+    bool string(std::string_view key, std::string& out, bool required, bool secret = false) {
         auto e = field(obj, key);
         if (!e) return required ? fail(name(key) + ": is required") : true;
         std::string_view s;
-        if (e->get_string().get(s)) return fail(fmt::format("{}: must be a string, got {}", name(key), got(*e)));
+        if (e->get_string().get(s)) {
+            if (secret)
+                return fail(fmt::format("{}: must be a string, got {} (the value is not shown: it may be secret)",
+                                        name(key), type_name(*e)));
+            return fail(fmt::format("{}: must be a string, got {}", name(key), got(*e)));
+        }
         out.assign(s);
         return true;
     }
@@ -220,10 +240,10 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
             for (auto [key, out] : {std::pair<std::string_view, std::string*>{"ca_cert", &c.tls.ca_cert},
                                     {"client_cert", &c.tls.client_cert},
                                     {"client_key", &c.tls.client_key}}) {
-                if (!tr.string(key, *out, false)) identity_ok = identity_ok && key == "ca_cert";
+                if (!tr.string(key, *out, false, key == "client_key")) identity_ok = identity_ok && key == "ca_cert";
                 else if (auto e = pem_error(tr.name(key), *out); !e.empty()) tr.fail(e);
             }
-            tr.string("client_key_password", c.tls.client_key_password, false);
+            tr.string("client_key_password", c.tls.client_key_password, false, true);
             if (tr.string("server_hostname", c.tls.server_hostname, false) && !c.tls.server_hostname.empty())
                 check_name("tls.server_hostname", c.tls.server_hostname, tr);
             if (identity_ok && !c.tls.client_cert.empty() && c.tls.client_key.empty())

@@ -112,9 +112,21 @@ TEST_CASE("endpoint config: every problem is reported in one line, in field orde
 
     // A field of the wrong type is one problem, not two: the pairing rule needs both strings.
     CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"client_cert":"/c.pem","client_key":5}})").error ==
-          "tls.client_key: must be a string, got 5");
+          "tls.client_key: must be a string, got a number (the value is not shown: it may be secret)");
     CHECK(parse_endpoint_config(R"({"port":1,"tls":true})").error == "host: is required; tls: must be an object, got true");
     CHECK(parse_resource_config("{}").error == "stream: is required");
+}
+
+TEST_CASE("endpoint config: a secret field of the wrong type is described, never quoted", "[flow][config]") {
+    auto key = parse_endpoint_config(
+        R"({"host":"h","port":1,"tls":{"client_cert":"/c.pem","client_key":["MHcCAQEEIBkgSECRET"]}})");
+    CHECK(key.error == "tls.client_key: must be a string, got an array (the value is not shown: it may be secret)");
+    auto pw = parse_endpoint_config(R"({"host":"h","port":1,"tls":{"client_key_password":123456789}})");
+    CHECK(pw.error == "tls.client_key_password: must be a string, got a number (the value is not shown: it may be secret)");
+    CHECK(pw.error.find("123456789") == std::string::npos);
+    // Fields that are not secret still quote what they got.
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"ca_cert":["x"]}})").error ==
+          R"(tls.ca_cert: must be a string, got ["x"])");
 }
 
 TEST_CASE("endpoint config: control characters in host names are refused, not cut at the NUL", "[flow][config]") {
