@@ -225,6 +225,20 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
     }
 }
 
+TEST_CASE("validate: config and binding problems come together on the last line", "[validate]") {
+    auto r = run_unary(validate_request(R"({"host":"a\u0000b","port":0,"codec":"xml"})",
+                                        R"([{"resourceConfig":{}},{"resourceConfig":{"stream":""}}])"));
+    CHECK(r.rc == 1);
+    CHECK(r.lines.empty());
+    CHECK(r.last_msg ==
+          "host: must not contain control characters, found U+0000 at byte 1; "
+          "port: must be an integer from 1 to 65535, got 0; "
+          R"(codec: must be one of "plain", "line", "json", got "xml"; )"
+          "bindings: exactly one binding is supported for now, got 2; "
+          "bindings[0].stream: is required; "
+          "bindings[1].stream: must not be empty");
+}
+
 TEST_CASE("requests that are not valid fail clearly", "[protocol]") {
     CHECK(run_unary("not json\n").last_msg.rfind("request: not valid JSON: ", 0) == 0);
     CHECK(run_unary("{\"hello\":{}}\n").last_msg ==

@@ -117,16 +117,24 @@ std::string check_tls_support(const flow::endpoint_config& config) {
 #endif
 }
 
-std::string check_capture(const flow::endpoint_config& config, const std::vector<flow::binding_request>& bindings,
-                          std::vector<std::string>& streams) {
+std::string check_capture(const flow::parsed<flow::endpoint_config>& config,
+                          const std::vector<flow::binding_request>& bindings, std::vector<std::string>& streams) {
+    // Every problem at once, config first, then bindings: one round of fixes, not one per try.
+    std::vector<std::string> problems;
+    if (!config) problems.push_back(config.error);
     if (bindings.size() > 1)
-        return fmt::format("bindings: exactly one binding is supported for now, got {}", bindings.size());
+        problems.push_back(fmt::format("bindings: exactly one binding is supported for now, got {}", bindings.size()));
     for (std::size_t i = 0; i < bindings.size(); ++i) {
         auto rc = flow::parse_resource_config(bindings[i].resource_config);
-        if (!rc) return fmt::format("bindings[{}].{}", i, rc.error);
-        streams.push_back(rc.value.stream);
+        if (!rc) problems.push_back(fmt::format("bindings[{}].{}", i, rc.error));
+        else streams.push_back(rc.value.stream);
     }
-    return check_tls_support(config);
+    // TLS files and keys are loaded only for a configuration that parsed.
+    if (config)
+        if (auto e = check_tls_support(config.value); !e.empty()) problems.push_back(std::move(e));
+    std::string joined;
+    for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
+    return joined;
 }
 
 int run_protocol() {
@@ -155,9 +163,8 @@ int run_protocol() {
     }
     case flow::request_kind::validate: {
         auto cfg = flow::parse_endpoint_config(r.config);
-        if (!cfg) return fail(cfg.error);
         std::vector<std::string> streams;
-        if (auto e = check_capture(cfg.value, r.bindings, streams); !e.empty()) return fail(e);
+        if (auto e = check_capture(cfg, r.bindings, streams); !e.empty()) return fail(e);
         std::string address;
         if (auto e = check_connection(cfg.value, &address); !e.empty()) return fail(e);
         log(log_level::info, "connection check passed", {{"address", address}});
@@ -166,9 +173,8 @@ int run_protocol() {
     }
     case flow::request_kind::open: {
         auto cfg = flow::parse_endpoint_config(r.config);
-        if (!cfg) return fail(cfg.error);
         std::vector<std::string> streams;
-        if (auto e = check_capture(cfg.value, r.bindings, streams); !e.empty()) return fail(e);
+        if (auto e = check_capture(cfg, r.bindings, streams); !e.empty()) return fail(e);
         if (streams.empty()) return fail("bindings: the capture has no bindings");
         if (!r.range.full())
             return fail("range: this capture cannot be split across shards (every shard would open the same "

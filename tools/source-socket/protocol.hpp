@@ -15,9 +15,9 @@ namespace source_socket {
 int run_protocol();
 
 /// The checks validate does before connecting: the config, the bindings (exactly one, with a
-/// stream), TLS files, and TLS availability. Empty when all is well; `streams` receives the
-/// bindings' stream names.
-std::string check_capture(const socketcap::flow::endpoint_config& config,
+/// stream), TLS files, and TLS availability. Every problem, joined by "; " on one line; empty
+/// when all is well. `streams` receives the bindings' stream names.
+std::string check_capture(const socketcap::flow::parsed<socketcap::flow::endpoint_config>& config,
                           const std::vector<socketcap::flow::binding_request>& bindings,
                           std::vector<std::string>& streams);
 
