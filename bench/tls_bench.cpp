@@ -9,7 +9,7 @@
 //   tls_bench --port P --ca CERT [--repeats 5] [--expect-bytes N]
 #include "stats.hpp"
 
-#include <socketcap/connect.hpp>
+#include <socketcap/tls/connector.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/text_codec.hpp>
@@ -77,19 +77,17 @@ struct outcome {
 asio::awaitable<outcome> one_run(asio::io_context& ctx, const tls::client_options& co,
                                  std::shared_ptr<asio::ssl::context> sslctx, std::uint16_t port, bool through_session) {
     outcome o;
-    tls::tls_transport stream(ctx, *sslctx);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    auto cr = co_await socketcap::async_connect(stream.next_layer(), "127.0.0.1", port, std::chrono::seconds(10));
-    if (cr.ec) {
-        o.error = "connect: " + cr.ec.message();
+    tls::tls_connector connector("127.0.0.1", port, std::chrono::seconds(10), sslctx, co);
+    auto transport = connector.make_transport(ctx.get_executor());
+    auto& stream = *transport;
+    socketcap::connection_info info;
+    socketcap::diagnostics diag;
+    auto [ec] = co_await connector.async_connect(stream, info, diag, asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) {
+        o.error = "connect: " + diag.message();
         co_return o;
     }
-    auto hs = co_await tls::handshake(stream, "127.0.0.1", co, deadline);
-    if (hs.ec) {
-        o.error = "handshake: " + hs.message;
-        co_return o;
-    }
-    o.cipher = hs.version + " " + hs.cipher;
+    o.cipher = info.tls_version + " " + info.tls_cipher;
     if (through_session) {
         socketcap::session_options so;
         so.source_host = "127.0.0.1";

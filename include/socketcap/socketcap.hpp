@@ -3,9 +3,13 @@
 #ifndef SOCKETCAP_SOCKETCAP_HPP
 #define SOCKETCAP_SOCKETCAP_HPP
 
+#include <socketcap/capture_engine.hpp>
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/chunk_framer.hpp>
 #include <socketcap/codec.hpp>
+#include <socketcap/connector.hpp>
+#include <socketcap/deadline.hpp>
+#include <socketcap/diagnostics.hpp>
 #include <socketcap/document.hpp>
 #include <socketcap/error.hpp>
 #include <socketcap/frame.hpp>

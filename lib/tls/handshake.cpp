@@ -9,6 +9,7 @@
 #include <wolfssl/openssl/x509v3.h>
 
 #include <socketcap/error.hpp>
+#include <socketcap/deadline.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -288,16 +289,6 @@ failure describe_handshake_failure(WOLFSSL* ssl, std::error_code ec, const verif
                         verify)};
 }
 
-// Closes the handshake's socket at the deadline. Shared with the timer's handler, which may run
-// after the handshake has finished: `done` tells it not to touch the stream any more.
-struct handshake_deadline {
-    explicit handshake_deadline(const tls_transport::executor_type& ex) : timer(ex) {}
-    asio::steady_timer timer;
-    tls_transport* stream = nullptr;
-    bool done = false;
-    bool expired = false;
-};
-
 } // namespace
 
 asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string host, client_options opts,
@@ -349,22 +340,15 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
                          "is not checked";
     }
 
-    auto watchdog = std::make_shared<handshake_deadline>(stream.get_executor());
-    watchdog->stream = &stream;
-    watchdog->timer.expires_at(deadline);
-    watchdog->timer.async_wait([watchdog](std::error_code tec) {
-        if (tec || watchdog->done) return;
-        watchdog->expired = true;
+    socketcap::deadline<> limit(stream.get_executor(), deadline, [&stream] {
         std::error_code ignored;
-        watchdog->stream->lowest_layer().cancel(ignored);
+        stream.lowest_layer().cancel(ignored);
     });
-
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
                                                  as_tuple(asio::use_awaitable));
-    watchdog->done = true;
-    watchdog->timer.cancel();
+    limit.finish();
 
-    if (watchdog->expired) {
+    if (limit.expired()) {
         result.ec = make_error_code(socketcap::error::connect_timeout);
         result.message = "TLS handshake timed out: the server accepted the TCP connection but did not complete "
                          "the handshake before the connection timeout (is it a TLS port?)";

@@ -1,34 +1,32 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
+// The connector's capture: the library's capture_engine with one endpoint from the Flow config,
+// Flow's document envelope and checkpoints, a log observer, and the process around it (stdout,
+// stdin EOF, signals, periodic stats).
 #include "capture.hpp"
+#include "limited_sink.hpp"
 #include "log.hpp"
 
-#include <socketcap/connect.hpp>
+#include <socketcap/capture_engine.hpp>
+#include <socketcap/connector.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/json_codec.hpp>
 #include <socketcap/reconnect_policy.hpp>
-#include <socketcap/session.hpp>
 #include <socketcap/text_codec.hpp>
 #if SOCKETCAP_HAS_TLS
-#include <socketcap/tls/tls.hpp>
+#include <socketcap/tls/connector.hpp>
 #endif
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
 #include <array>
 #include <csignal>
-#include <cstring>
-#include <functional>
 #include <memory>
-#include <type_traits>
 #include <variant>
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,126 +36,43 @@ namespace source_socket {
 namespace {
 
 namespace flow = socketcap::flow;
-using asio::experimental::as_tuple;
-using asio::use_awaitable;
+using socketcap::capture_event;
+using socketcap::capture_event_kind;
 
 constexpr auto stats_interval = std::chrono::seconds(5);
 /// If output does not drain after a stop (a reader that stopped reading), give up this late.
 constexpr auto stop_backstop = std::chrono::seconds(2);
+constexpr std::string_view no_tls_support =
+    "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
 
-std::string describe_connect_error(const socketcap::connect_result& r, const flow::endpoint_config& c) {
-    if (!r.message.empty()) return r.message;
-    if (r.ec == socketcap::error::connect_timeout)
-        return fmt::format("no connection within connection_timeout ({}s)", c.connection_timeout);
-    if (r.stage == "resolve") return fmt::format("cannot resolve host \"{}\": {}", c.host, r.ec.message());
-    return r.ec.message();
-}
+/// reconnect_delay alone: a fixed delay; with reconnect_max_delay: exponential backoff.
+struct configured_reconnect {
+    std::variant<socketcap::fixed_delay, socketcap::exponential_backoff<>> policy;
 
-std::string describe_end(const socketcap::session_result& r, bool stopping) {
-    if (r.ec == asio::error::eof) return "the server closed the connection";
-    if (r.ec == socketcap::error::idle_timeout) return "no data within idle_timeout";
-    if (r.ec == asio::error::operation_aborted && stopping) return "the capture is stopping";
-    return r.ec.message();
-}
-
-/// The seam where TLS plugs in: makes a transport and connects it (for TLS: connect, then the
-/// verified handshake). The capture loop is templated on it.
-struct tcp_connector {
-    using transport_type = socketcap::tcp_transport;
-    static constexpr bool is_tls = false;
-    const flow::endpoint_config& config;
-
-    std::unique_ptr<transport_type> make(asio::io_context& ctx) const { return std::make_unique<transport_type>(ctx); }
-    asio::awaitable<socketcap::connect_result> connect(transport_type& t) const {
-        return socketcap::async_connect(t, config.host, config.port, config.connection_timeout_duration());
+    explicit configured_reconnect(const flow::endpoint_config& c)
+        : policy(c.reconnect_max_delay
+                     ? decltype(policy)(socketcap::exponential_backoff<>(c.reconnect_delay_duration(),
+                                                                         c.reconnect_max_delay_duration(),
+                                                                         c.max_reconnect_attempts))
+                     : decltype(policy)(socketcap::fixed_delay(c.reconnect_delay_duration(), c.max_reconnect_attempts))) {}
+    socketcap::reconnect_decision next(socketcap::attempt_end end) {
+        return std::visit([end](auto& p) { return p.next(end); }, policy);
     }
 };
 
-#if SOCKETCAP_HAS_TLS
-/// TLS: the TCP connect and the verified handshake share one connection_timeout.
-struct tls_connector {
-    using transport_type = socketcap::tls::tls_transport;
-    static constexpr bool is_tls = true;
-    const flow::endpoint_config& config;
-    std::shared_ptr<asio::ssl::context> context; // made once per capture, shared by connections
-
-    std::unique_ptr<transport_type> make(asio::io_context& ctx) const {
-        return std::make_unique<transport_type>(ctx, *context);
-    }
-    asio::awaitable<socketcap::connect_result> connect(transport_type& t) const {
-        auto deadline = std::chrono::steady_clock::now() + config.connection_timeout_duration();
-        auto r = co_await socketcap::async_connect(t.next_layer(), config.host, config.port,
-                                                   config.connection_timeout_duration());
-        if (r.ec) co_return r;
-        auto hs = co_await socketcap::tls::handshake(t, config.host, tls_options(config.tls), deadline);
-        if (!hs.warning.empty()) log(log_level::warn, hs.warning, {{"host", config.host}, {"port", config.port}});
-        if (hs.ec) {
-            r.ec = hs.ec;
-            r.stage = "handshake";
-            r.message = hs.message;
-            co_return r;
-        }
-        log(log_level::debug, "TLS established", {{"version", hs.version}, {"cipher", hs.cipher}});
-        co_return r;
-    }
+/// What the capture needs of an engine whose connector and codec were chosen at run time.
+struct running_capture {
+    virtual ~running_capture() = default;
+    virtual void stop() = 0;
+    virtual socketcap::capture_stats stats() const = 0;
 };
-#endif
 
-/// Stdout for `capture --max-docs N`: passes documents through until N newlines (one per
-/// document) went out, then calls on_limit and swallows the rest.
-class limited_sink {
-public:
-    using executor_type = socketcap::fd_sink::executor_type;
+class capture_runner;
 
-    limited_sink(socketcap::fd_sink& next, std::uint64_t limit, std::function<void()> on_limit)
-        : next_(next), limit_(limit), remaining_(limit), on_limit_(std::move(on_limit)) {}
-
-    executor_type get_executor() { return next_.get_executor(); }
-
-    /// Documents written to stdout so far (the swallowed ones past the limit not counted).
-    std::uint64_t passed() const { return limit_ - remaining_; }
-
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
-        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                if (remaining_ == 0) {
-                    auto ex = asio::get_associated_executor(handler, next_.get_executor());
-                    asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
-                    return;
-                }
-                const char* p = static_cast<const char*>(buf.data());
-                std::size_t cut = buf.size();
-                newlines(p, buf.size(), remaining_, &cut);
-                next_.async_write_some(asio::buffer(p, cut),
-                                       [this, h = std::move(handler), p, total = buf.size()](std::error_code ec,
-                                                                                              std::size_t n) mutable {
-                                           remaining_ -= newlines(p, n, remaining_, nullptr);
-                                           if (remaining_ == 0 && on_limit_) std::exchange(on_limit_, nullptr)();
-                                           h(ec, remaining_ == 0 && !ec ? total : n);
-                                       });
-            },
-            token, b);
-    }
-
-private:
-    // Newlines in p[0..n), at most `limit`; *cut (when given) becomes the offset just past the
-    // limit-th one. memchr: this runs over every byte of output.
-    static std::uint64_t newlines(const char* p, std::size_t n, std::uint64_t limit, std::size_t* cut) {
-        std::uint64_t seen = 0;
-        for (const char *at = p, *end = p + n; seen < limit;) {
-            at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
-            if (at == nullptr) break;
-            ++at;
-            if (++seen == limit && cut) *cut = static_cast<std::size_t>(at - p);
-        }
-        return seen;
-    }
-
-    socketcap::fd_sink& next_;
-    std::uint64_t limit_;
-    std::uint64_t remaining_;
-    std::function<void()> on_limit_;
+/// The engine's events as the connector's log lines (docs/connector.md, Logs).
+struct log_observer {
+    capture_runner& runner;
+    void on_event(const capture_event& e);
 };
 
 class capture_runner {
@@ -167,11 +82,8 @@ public:
           out_(ctx_, ::dup(STDOUT_FILENO)),
           limited_(out_, opts.max_documents, [this] { request_stop("max-docs reached"); }),
           signals_(ctx_, SIGINT, SIGTERM),
-          delay_(ctx_),
           stats_timer_(ctx_),
           backstop_(ctx_),
-          total_bytes_(opts.initial.bytes),
-          total_documents_(opts.initial.documents),
           last_bytes_(opts.initial.bytes),
           last_docs_(opts.initial.documents) {}
 
@@ -186,54 +98,104 @@ public:
         if (opts_.stop_on_stdin_eof) watch_stdin();
         arm_stats();
         switch (opts_.config.codec) {
-        case flow::codec_kind::line: spawn<socketcap::line_codec>(); break;
-        case flow::codec_kind::plain: spawn<socketcap::plain_codec>(); break;
-        case flow::codec_kind::json: spawn<socketcap::json_codec>(); break;
+        case flow::codec_kind::line: start<socketcap::line_codec>(); break;
+        case flow::codec_kind::plain: start<socketcap::plain_codec>(); break;
+        case flow::codec_kind::json: start<socketcap::json_codec>(); break;
         }
         ctx_.run();
         if (!fatal_.empty()) {
             log(log_level::error, fatal_, {{"host", opts_.config.host}, {"port", opts_.config.port}});
             return 1;
         }
+        auto totals = final_.totals;
         log(log_level::info, "capture stopped",
-            {{"reason", stop_reason_}, {"bytes", total_bytes_}, {"documents", total_documents_}});
+            {{"reason", stop_reason_}, {"bytes", totals.bytes}, {"documents", documents(totals.documents)}});
         return 0;
     }
 
 private:
+    friend struct log_observer;
+
+    template <class Connector, class Codec>
+    struct engine_holder final : running_capture {
+        using engine_type = socketcap::capture_engine<Connector, Codec, configured_reconnect>;
+        engine_holder(asio::io_context& ctx, std::vector<typename engine_type::endpoint_type> endpoints)
+            : engine(ctx.get_executor(), std::move(endpoints)) {}
+        void stop() override { engine.stop(); }
+        socketcap::capture_stats stats() const override { return engine.stats(); }
+        engine_type engine;
+        socketcap::diagnostics diag;
+    };
+
     template <class Codec>
-    void spawn() {
-        auto done = [this](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    fatal_ = fmt::format("internal error: {}", ex.what());
-                }
-            }
-            shutdown();
-        };
-        if (opts_.config.tls.enabled) {
-#if SOCKETCAP_HAS_TLS
-            auto made = socketcap::tls::make_context(tls_options(opts_.config.tls));
-            if (made.ec) {
-                fatal_ = made.message;
-                asio::post(ctx_, [this] { shutdown(); });
-                return;
-            }
-            asio::co_spawn(ctx_, run_loop<Codec>(tls_connector{opts_.config, std::move(made.context)}), done);
-#else
-            fatal_ = "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
-            asio::post(ctx_, [this] { shutdown(); });
-#endif
-            return;
+    void start() {
+        if (!opts_.config.tls.enabled) {
+            const auto& c = opts_.config;
+            return start_with<Codec>(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()));
         }
-        asio::co_spawn(ctx_, run_loop<Codec>(tcp_connector{opts_.config}), done);
+#if SOCKETCAP_HAS_TLS
+        auto made = socketcap::tls::make_context(tls_options(opts_.config.tls));
+        if (made.ec) return fail_at_start(made.message);
+        const auto& c = opts_.config;
+        start_with<Codec>(socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(),
+                                                        std::move(made.context), tls_options(c.tls)));
+#else
+        fail_at_start(std::string(no_tls_support));
+#endif
     }
 
-    void shutdown() {
-        live_stats_ = nullptr;
-        ctx_.stop();
+    template <class Codec, class Connector>
+    void start_with(Connector connector) {
+        using holder = engine_holder<Connector, Codec>;
+        const auto& c = opts_.config;
+        typename holder::engine_type::endpoint_type ep{std::move(connector), configured_reconnect(c)};
+        ep.session.source_host = c.host;
+        ep.session.source_port = c.port;
+        ep.session.pipeline.read_size = c.buffer_size;
+        ep.session.pipeline.max_frame_bytes = c.max_frame_bytes;
+        ep.session.idle_timeout = c.idle_timeout_duration();
+        ep.healthy_after = c.reconnect_delay_duration();
+        ep.initial = {opts_.initial.bytes, opts_.initial.documents};
+        if (opts_.flow_protocol) {
+            ep.session.document_prefix = flow::captured_prefix;
+            ep.session.document_suffix = flow::captured_suffix;
+            ep.write_checkpoint = [this](socketcap::output_buffer& out, const socketcap::session_progress& p,
+                                         const socketcap::capture_totals& before) {
+                flow::binding_state st{std::string(p.session_id), p.sequence, before.bytes + p.bytes,
+                                       before.documents + p.documents};
+                flow::write_checkpoint(out, opts_.state_key, st);
+            };
+        } else {
+            ep.session.document_prefix = "";
+            ep.session.document_suffix = "\n";
+        }
+        std::vector<typename holder::engine_type::endpoint_type> endpoints;
+        endpoints.push_back(std::move(ep));
+        auto h = std::make_unique<holder>(ctx_, std::move(endpoints));
+        auto& engine = h->engine;
+        auto& diag = h->diag;
+        tls_ = std::is_same_v<Connector, socketcap::tcp_connector> ? false : true;
+        capture_ = std::move(h);
+        auto done = [this, &engine](std::error_code ec) {
+            final_ = engine.stats();
+            if (ec && ec != socketcap::error::reconnects_exhausted && !stopping_)
+                fatal_ = fmt::format("cannot write to stdout: {}", ec.message());
+            shutdown();
+        };
+        if (opts_.max_documents != 0) engine.async_run(limited_, observer_, diag, done);
+        else engine.async_run(out_, observer_, diag, done);
+    }
+
+    void fail_at_start(std::string message) {
+        fatal_ = std::move(message);
+        asio::post(ctx_, [this] { shutdown(); });
+    }
+
+    void shutdown() { ctx_.stop(); }
+
+    /// With --max-docs, documents past the limit are swallowed: count what was printed.
+    std::uint64_t documents(std::uint64_t engine_count) const {
+        return opts_.max_documents != 0 ? opts_.initial.documents + limited_.passed() : engine_count;
     }
 
     void request_stop(std::string_view reason) {
@@ -241,15 +203,12 @@ private:
         stopping_ = true;
         stop_reason_ = std::string(reason);
         log(log_level::info, "stopping", {{"reason", reason}});
-        if (stop_session_) {
-            stop_session_();
-            backstop_.expires_after(stop_backstop);
-            backstop_.async_wait([this](std::error_code ec) {
-                if (!ec) shutdown();
-            });
-        } else {
-            shutdown(); // between sessions nothing is pending: every session ends checkpointed
-        }
+        if (!capture_) return shutdown();
+        capture_->stop(); // live sessions write and checkpoint what they read, then the run ends
+        backstop_.expires_after(stop_backstop);
+        backstop_.async_wait([this](std::error_code ec) {
+            if (!ec) shutdown();
+        });
     }
 
     void watch_stdin() {
@@ -275,134 +234,16 @@ private:
         stats_timer_.expires_after(stats_interval);
         stats_timer_.async_wait([this](std::error_code ec) {
             if (ec) return;
-            std::uint64_t bytes = total_bytes_, docs = total_documents_;
-            if (live_stats_) {
-                bytes += live_stats_->bytes;
-                docs += live_stats_->documents;
-            }
-            if (opts_.max_documents != 0) docs = opts_.initial.documents + limited_.passed(); // what was printed
+            auto s = capture_ ? capture_->stats() : socketcap::capture_stats{};
+            std::uint64_t bytes = s.totals.bytes, docs = documents(s.totals.documents);
             double secs = std::chrono::duration<double>(stats_interval).count();
             log(log_level::info, "stats",
                 {{"documents", docs}, {"bytes", bytes}, {"documents_per_second", double(docs - last_docs_) / secs},
-                 {"bytes_per_second", double(bytes - last_bytes_) / secs}, {"connected", live_stats_ != nullptr}});
+                 {"bytes_per_second", double(bytes - last_bytes_) / secs}, {"connected", s.connected != 0}});
             last_docs_ = docs;
             last_bytes_ = bytes;
             arm_stats();
         });
-    }
-
-    template <class Sink, class Transport, class Codec>
-    asio::awaitable<socketcap::session_result> run_session(Sink& sink, Transport& t) {
-        socketcap::session_options so;
-        so.source_host = opts_.config.host;
-        so.source_port = opts_.config.port;
-        so.pipeline.read_size = opts_.config.buffer_size;
-        so.pipeline.max_frame_bytes = opts_.config.max_frame_bytes;
-        so.idle_timeout = opts_.config.idle_timeout_duration();
-        if (opts_.flow_protocol) {
-            so.document_prefix = flow::captured_prefix;
-            so.document_suffix = flow::captured_suffix;
-            so.write_checkpoint = [this](socketcap::output_buffer& out, const socketcap::session_progress& p) {
-                flow::binding_state st{std::string(p.session_id), p.sequence, total_bytes_ + p.bytes,
-                                       total_documents_ + p.documents};
-                flow::write_checkpoint(out, opts_.state_key, st);
-            };
-        } else {
-            so.document_prefix = "";
-            so.document_suffix = "\n";
-        }
-        socketcap::session<Transport, Codec> s(t, Codec{}, std::move(so));
-        log(log_level::info, "session started", {{"session_id", s.session_id()}});
-        stop_session_ = [&s] { s.stop(); };
-        live_stats_ = &s.get_pipeline().stats();
-        std::uint64_t printed_before = 0;
-        if constexpr (std::is_same_v<Sink, limited_sink>) printed_before = sink.passed();
-        auto result = co_await s.run(sink);
-        live_stats_ = nullptr;
-        stop_session_ = nullptr;
-        // Past --max-docs the sink swallows documents: count only those printed, so the logs and
-        // the totals agree with the output.
-        if constexpr (std::is_same_v<Sink, limited_sink>) result.documents = sink.passed() - printed_before;
-        std::string reason = describe_end(result, stopping_);
-#if SOCKETCAP_HAS_TLS
-        if constexpr (std::is_same_v<Transport, socketcap::tls::tls_transport>) {
-            if (result.ec && !result.sink_failed && result.ec != socketcap::error::idle_timeout &&
-                !(stopping_ && result.ec == asio::error::operation_aborted))
-                reason = socketcap::tls::describe_read_error(t, result.ec);
-        }
-#endif
-        log(log_level::info, "disconnected",
-            {{"session_id", s.session_id()}, {"reason", reason}, {"bytes", result.bytes},
-             {"documents", result.documents}, {"checkpoints", result.checkpoints},
-             {"error_documents", result.stats.error_documents}, {"partial_frames", result.stats.partial_frames}});
-        co_return result;
-    }
-
-    /// reconnect_delay alone: a fixed delay; with reconnect_max_delay: exponential backoff.
-    using reconnect_policy = std::variant<socketcap::fixed_delay, socketcap::exponential_backoff<>>;
-
-    reconnect_policy make_reconnect_policy() const {
-        const auto& c = opts_.config;
-        if (c.reconnect_max_delay)
-            return socketcap::exponential_backoff<>(c.reconnect_delay_duration(), c.reconnect_max_delay_duration(),
-                                                    c.max_reconnect_attempts);
-        return socketcap::fixed_delay(c.reconnect_delay_duration(), c.max_reconnect_attempts);
-    }
-
-    template <class Codec, class Connector>
-    asio::awaitable<void> run_loop(Connector connector) {
-        const auto& c = opts_.config;
-        auto policy = make_reconnect_policy();
-        while (!stopping_) {
-            auto transport = connector.make(ctx_);
-            log(log_level::debug, "connecting", {{"host", c.host}, {"port", c.port}});
-            auto cr = co_await connector.connect(*transport);
-            if (stopping_) break;
-            socketcap::reconnect_decision next;
-            if (cr.ec) {
-                next = std::visit([](auto& p) { return p.next(socketcap::attempt_end::connect_failed); }, policy);
-                std::string reason = describe_connect_error(cr, c);
-                if (next.give_up) {
-                    fatal_ = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
-                                         "max_reconnect_attempts is {})",
-                                         c.host, c.port, reason, next.failures, next.failures == 1 ? "" : "s",
-                                         c.max_reconnect_attempts);
-                    co_return;
-                }
-                log(log_level::warn, "connection failed",
-                    {{"host", c.host}, {"port", c.port}, {"error", reason}, {"failures", next.failures}});
-            } else {
-                std::string address = fmt::format("{}:{}", cr.endpoint.address().to_string(), cr.endpoint.port());
-                log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", Connector::is_tls}});
-                socketcap::session_result result;
-                const auto session_start = std::chrono::steady_clock::now();
-                if (opts_.max_documents != 0)
-                    result = co_await run_session<limited_sink, typename Connector::transport_type, Codec>(limited_, *transport);
-                else
-                    result = co_await run_session<socketcap::fd_sink, typename Connector::transport_type, Codec>(out_, *transport);
-                total_bytes_ += result.bytes;
-                total_documents_ += result.documents;
-                // Healthy: data came, or the connection lasted the base delay.
-                auto end = result.bytes > 0 || std::chrono::steady_clock::now() - session_start >= c.reconnect_delay_duration()
-                    ? socketcap::attempt_end::healthy
-                    : socketcap::attempt_end::unhealthy;
-                if (result.sink_failed) {
-                    if (!stopping_) fatal_ = fmt::format("cannot write to stdout: {}", result.ec.message());
-                    co_return;
-                }
-                next = std::visit([end](auto& p) { return p.next(end); }, policy);
-            }
-            if (stopping_) break;
-            const double seconds = std::chrono::duration<double>(next.delay).count();
-            if (c.reconnect_max_delay)
-                log(log_level::info, "waiting to reconnect",
-                    {{"delay_seconds", seconds},
-                     {"max_delay_seconds", std::chrono::duration<double>(next.bound).count()}});
-            else
-                log(log_level::info, "waiting to reconnect", {{"delay_seconds", seconds}});
-            delay_.expires_after(next.delay);
-            co_await delay_.async_wait(as_tuple(use_awaitable));
-        }
     }
 
     const capture_options& opts_;
@@ -410,21 +251,99 @@ private:
     socketcap::fd_sink out_;
     limited_sink limited_;
     asio::signal_set signals_;
-    asio::steady_timer delay_;
     asio::steady_timer stats_timer_;
     asio::steady_timer backstop_;
     std::unique_ptr<asio::posix::stream_descriptor> in_;
     std::array<char, 4096> in_buf_{};
-    std::function<void()> stop_session_;
-    const socketcap::pipeline_stats* live_stats_ = nullptr;
-    std::uint64_t total_bytes_;
-    std::uint64_t total_documents_;
+    log_observer observer_{*this};
+    std::unique_ptr<running_capture> capture_;
+    socketcap::capture_stats final_;
     std::uint64_t last_bytes_;
     std::uint64_t last_docs_;
+    std::uint64_t printed_at_session_start_ = 0;
+    bool tls_ = false;
     bool stopping_ = false;
     std::string stop_reason_;
     std::string fatal_;
 };
+
+void log_observer::on_event(const capture_event& e) {
+    const auto& c = runner.opts_.config;
+    auto warn_insecure = [&] {
+        if (e.connection && !e.connection->warning.empty())
+            log(log_level::warn, e.connection->warning, {{"host", c.host}, {"port", c.port}});
+    };
+    switch (e.kind) {
+    case capture_event_kind::connecting: log(log_level::debug, "connecting", {{"host", c.host}, {"port", c.port}}); break;
+    case capture_event_kind::connected: {
+        warn_insecure();
+        const auto& info = *e.connection;
+        if (runner.tls_)
+            log(log_level::debug, "TLS established", {{"version", info.tls_version}, {"cipher", info.tls_cipher}});
+        std::string address = fmt::format("{}:{}", info.endpoint.address().to_string(), info.endpoint.port());
+        log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", runner.tls_}});
+        break;
+    }
+    case capture_event_kind::connect_failed:
+        warn_insecure();
+        log(log_level::warn, "connection failed",
+            {{"host", c.host}, {"port", c.port}, {"error", e.reason}, {"failures", e.decision->failures}});
+        break;
+    case capture_event_kind::gave_up: {
+        warn_insecure();
+        auto failures = e.decision->failures;
+        runner.fatal_ = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
+                                    "max_reconnect_attempts is {})",
+                                    c.host, c.port, e.reason, failures, failures == 1 ? "" : "s",
+                                    c.max_reconnect_attempts);
+        break;
+    }
+    case capture_event_kind::session_started:
+        runner.printed_at_session_start_ = runner.limited_.passed();
+        log(log_level::info, "session started", {{"session_id", e.session_id}});
+        break;
+    case capture_event_kind::disconnected: {
+        const auto& r = *e.result;
+        // Past --max-docs the sink swallows documents: count only those printed.
+        std::uint64_t docs = runner.opts_.max_documents != 0
+            ? runner.limited_.passed() - runner.printed_at_session_start_
+            : r.documents;
+        log(log_level::info, "disconnected",
+            {{"session_id", e.session_id}, {"reason", e.reason}, {"bytes", r.bytes}, {"documents", docs},
+             {"checkpoints", r.checkpoints}, {"error_documents", r.stats.error_documents},
+             {"partial_frames", r.stats.partial_frames}});
+        break;
+    }
+    case capture_event_kind::waiting: {
+        const double seconds = std::chrono::duration<double>(e.decision->delay).count();
+        if (c.reconnect_max_delay)
+            log(log_level::info, "waiting to reconnect",
+                {{"delay_seconds", seconds},
+                 {"max_delay_seconds", std::chrono::duration<double>(e.decision->bound).count()}});
+        else
+            log(log_level::info, "waiting to reconnect", {{"delay_seconds", seconds}});
+        break;
+    }
+    }
+}
+
+/// One connection attempt as the capture would make it; the error text, or empty.
+template <class Connector>
+std::string check_with(const Connector& connector, std::string* address) {
+    asio::io_context ctx;
+    socketcap::connection_info info;
+    socketcap::diagnostics diag;
+    std::error_code result;
+    socketcap::async_check_connection(connector, ctx.get_executor(), info, diag,
+                                      [&](std::error_code ec) { result = ec; });
+    ctx.run();
+    if (result)
+        return fmt::format("cannot connect to {}:{}: {}", connector.host(), connector.port(),
+                           diag.empty() ? result.message() : diag.message());
+    if (!info.warning.empty()) log(log_level::warn, info.warning, {{"host", connector.host()}, {"port", connector.port()}});
+    if (address) *address = fmt::format("{}:{}", info.endpoint.address().to_string(), info.endpoint.port());
+    return {};
+}
 
 } // namespace
 
@@ -444,61 +363,19 @@ int run_capture(const capture_options& opts) {
     return rc;
 }
 
-namespace {
-
-/// One connection attempt as the capture would make it; the error text, or empty.
-template <class Connector>
-asio::awaitable<std::string> check_with(asio::io_context& ctx, Connector connector, std::string* address) {
-    const auto& c = connector.config;
-    auto t = connector.make(ctx);
-    auto r = co_await connector.connect(*t);
-    if (r.ec) co_return fmt::format("cannot connect to {}:{}: {}", c.host, c.port, describe_connect_error(r, c));
-    if (address) *address = fmt::format("{}:{}", r.endpoint.address().to_string(), r.endpoint.port());
-#if SOCKETCAP_HAS_TLS
-    if constexpr (Connector::is_tls) {
-        // A TLS 1.3 server rejects a missing or untrusted client certificate only after the
-        // handshake, with an alert on the first read: wait briefly for one.
-        asio::steady_timer timer(ctx);
-        timer.expires_after(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(500),
-                                                                          c.connection_timeout_duration()));
-        timer.async_wait([&t](std::error_code ec) {
-            std::error_code ignored;
-            if (!ec) t->lowest_layer().cancel(ignored);
-        });
-        std::array<char, 4096> buf;
-        auto [ec, n] = co_await t->async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
-        (void)n;
-        timer.cancel();
-        if (ec && ec != asio::error::operation_aborted && ec != asio::error::eof &&
-            ec != asio::ssl::error::stream_truncated)
-            co_return fmt::format("cannot connect to {}:{}: {}", c.host, c.port,
-                                  socketcap::tls::describe_read_error(*t, ec));
-    }
-#endif
-    co_return std::string{};
-}
-
-} // namespace
-
 std::string check_connection(const flow::endpoint_config& config, std::string* address) {
-    asio::io_context ctx;
-    std::string error;
-    auto done = [&](std::exception_ptr e, std::string r) {
-        error = e ? "internal error while checking the connection" : std::move(r);
-    };
-    if (config.tls.enabled) {
+    if (!config.tls.enabled)
+        return check_with(socketcap::tcp_connector(config.host, config.port, config.connection_timeout_duration()),
+                          address);
 #if SOCKETCAP_HAS_TLS
-        auto made = socketcap::tls::make_context(tls_options(config.tls));
-        if (made.ec) return made.message;
-        asio::co_spawn(ctx, check_with(ctx, tls_connector{config, std::move(made.context)}, address), done);
+    auto made = socketcap::tls::make_context(tls_options(config.tls));
+    if (made.ec) return made.message;
+    return check_with(socketcap::tls::tls_connector(config.host, config.port, config.connection_timeout_duration(),
+                                                    std::move(made.context), tls_options(config.tls)),
+                      address);
 #else
-        return "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
+    return std::string(no_tls_support);
 #endif
-    } else {
-        asio::co_spawn(ctx, check_with(ctx, tcp_connector{config}, address), done);
-    }
-    ctx.run();
-    return error;
 }
 
 } // namespace source_socket

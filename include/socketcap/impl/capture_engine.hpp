@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#ifndef SOCKETCAP_IMPL_CAPTURE_ENGINE_HPP
+#define SOCKETCAP_IMPL_CAPTURE_ENGINE_HPP
+
+#include <asio/associated_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <exception>
+
+namespace socketcap {
+
+template <sink Sink>
+template <class Handler>
+struct ordered_sink<Sink>::pending final : pending_base {
+    pending(Handler h, asio::const_buffer b, executor_type ex) : handler(std::move(h)), fallback(std::move(ex)) {
+        this->buffer = b;
+    }
+    // Runs from the underlying write's completion, never from the initiating call, so the
+    // handler may run inline on its executor: a post here would let other ready events (a stop
+    // request, say) overtake the writer's next read.
+    void complete(std::error_code ec, std::size_t n) override {
+        auto ex = asio::get_associated_executor(handler, fallback);
+        asio::dispatch(ex, [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
+    }
+    Handler handler;
+    executor_type fallback;
+};
+
+template <sink Sink>
+template <class Token>
+auto ordered_sink<Sink>::async_write_some(asio::const_buffer b, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [this](auto handler, asio::const_buffer buf) {
+            queue_.push_back(std::make_unique<pending<decltype(handler)>>(std::move(handler), buf, get_executor()));
+            if (queue_.size() == 1) start();
+        },
+        token, b);
+}
+
+template <sink Sink>
+void ordered_sink<Sink>::start() {
+    asio::async_write(next_, queue_.front()->buffer, [this](std::error_code ec, std::size_t n) {
+        auto done = std::move(queue_.front());
+        queue_.pop_front();
+        if (!queue_.empty()) start();
+        done->complete(ec, n);
+    });
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+struct capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::endpoint_state {
+    explicit endpoint_state(const asio::any_io_executor& ex) : timer(ex) {}
+    Timer timer;                            // the wait before reconnecting
+    capture_totals totals;                  // finished sessions, initial included
+    std::uint64_t sessions = 0;
+    std::uint64_t failed_connects = 0;
+    session_type* live = nullptr;           // the session running now
+    std::function<void()> cancel_connect;   // set while an attempt is under way
+};
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::capture_engine(
+    asio::any_io_executor ex, std::vector<endpoint_type> endpoints)
+    : ex_(std::move(ex)), endpoints_(std::move(endpoints)) {
+    for (const auto& e : endpoints_) {
+        states_.push_back(std::make_unique<endpoint_state>(ex_));
+        states_.back()->totals = e.initial;
+    }
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+template <sink Sink, capture_observer Observer, class Token>
+auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::async_run(Sink& out,
+                                                                                           Observer& observer,
+                                                                                           diagnostics& diag,
+                                                                                           Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this, &out, &observer, &diag](auto handler) {
+            diag.clear();
+            result_ = {};
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            auto ordered = std::make_shared<ordered_sink<Sink>>(out);
+            auto complete = [this, h] {
+                auto ex = asio::get_associated_executor(*h, ex_);
+                asio::post(ex, [h, ec = result_]() mutable { std::move(*h)(ec); });
+            };
+            running_ = endpoints_.size();
+            if (running_ == 0) return complete();
+            for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+                asio::co_spawn(ex_, run_endpoint(i, *ordered, observer, diag),
+                               [this, ordered, complete](std::exception_ptr e) {
+                                   if (e) std::rethrow_exception(e); // bad_alloc: to the edge
+                                   if (--running_ == 0) complete();
+                               });
+            }
+        },
+        token);
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stop() {
+    stopping_ = true;
+    for (auto& st : states_) {
+        if (st->live) st->live->stop();
+        if (st->cancel_connect) st->cancel_connect();
+        st->timer.cancel();
+    }
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::finish_with(std::error_code ec,
+                                                                                             diagnostics& diag,
+                                                                                             std::string message) {
+    if (!result_) {
+        result_ = ec;
+        diag.assign(std::move(message));
+    }
+    stop();
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stats(std::size_t i) const {
+    const auto& st = *states_[i];
+    capture_stats s;
+    s.totals = st.totals;
+    s.sessions = st.sessions;
+    s.failed_connects = st.failed_connects;
+    if (st.live) {
+        const auto& p = st.live->get_pipeline().stats();
+        s.totals.bytes += p.bytes;
+        s.totals.documents += p.documents;
+        s.connected = 1;
+    }
+    return s;
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stats() const {
+    capture_stats all;
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        auto s = stats(i);
+        all.totals.bytes += s.totals.bytes;
+        all.totals.documents += s.totals.documents;
+        all.sessions += s.sessions;
+        all.failed_connects += s.failed_connects;
+        all.connected += s.connected;
+    }
+    return all;
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer>
+template <class Sink, class Observer>
+asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::run_endpoint(
+    std::size_t i, Sink& out, Observer& observer, diagnostics& diag) {
+    using asio::experimental::as_tuple;
+    using asio::use_awaitable;
+    auto& ep = endpoints_[i];
+    auto& st = *states_[i];
+    auto event = [&](capture_event_kind kind) {
+        capture_event e;
+        e.kind = kind;
+        e.endpoint = i;
+        e.host = ep.connector.host();
+        e.port = ep.connector.port();
+        return e;
+    };
+
+    while (!stopping_) {
+        auto transport = ep.connector.make_transport(ex_);
+        st.cancel_connect = [&transport] {
+            std::error_code ignored;
+            transport->lowest_layer().cancel(ignored);
+            transport->lowest_layer().close(ignored);
+        };
+        observer.on_event(event(capture_event_kind::connecting));
+        connection_info info;
+        diagnostics why;
+        auto [ec] = co_await ep.connector.async_connect(*transport, info, why, as_tuple(use_awaitable));
+        st.cancel_connect = nullptr;
+        if (stopping_) break;
+
+        reconnect_decision next;
+        if (ec) {
+            ++st.failed_connects;
+            next = ep.reconnect.next(attempt_end::connect_failed);
+            std::string reason = why.empty() ? ec.message() : why.message();
+            auto e = event(next.give_up ? capture_event_kind::gave_up : capture_event_kind::connect_failed);
+            e.reason = reason;
+            e.connection = &info;
+            e.decision = &next;
+            observer.on_event(e);
+            if (next.give_up) {
+                finish_with(make_error_code(error::reconnects_exhausted), diag,
+                            fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{})",
+                                        ep.connector.host(), ep.connector.port(), reason, next.failures,
+                                        next.failures == 1 ? "" : "s"));
+                co_return;
+            }
+        } else {
+            auto connected = event(capture_event_kind::connected);
+            connected.connection = &info;
+            observer.on_event(connected);
+
+            session_options so = ep.session;
+            if (ep.write_checkpoint) {
+                so.write_checkpoint = [&ep, &st](output_buffer& buf, const session_progress& p) {
+                    ep.write_checkpoint(buf, p, st.totals);
+                };
+            }
+            session_type s(*transport, ep.make_codec(), std::move(so), CheckpointPolicy{});
+            ++st.sessions;
+            st.live = &s;
+            auto started = event(capture_event_kind::session_started);
+            started.session_id = s.session_id();
+            observer.on_event(started);
+            const auto began = Timer::clock_type::now();
+            session_result result = co_await s.run(out);
+            st.live = nullptr;
+            st.totals.bytes += result.bytes;
+            st.totals.documents += result.documents;
+
+            std::string reason;
+            if (result.ec == error::idle_timeout) reason = "no data within idle_timeout";
+            else if (result.ec == asio::error::operation_aborted && stopping_) reason = "the capture is stopping";
+            else if (result.sink_failed) reason = result.ec.message();
+            else reason = ep.connector.describe_end(*transport, result.ec);
+            auto ended = event(capture_event_kind::disconnected);
+            ended.reason = reason;
+            ended.session_id = s.session_id();
+            ended.result = &result;
+            observer.on_event(ended);
+
+            if (result.sink_failed) {
+                finish_with(result.ec, diag, fmt::format("cannot write the output: {}", result.ec.message()));
+                co_return;
+            }
+            bool healthy = result.bytes > 0 || Timer::clock_type::now() - began >= ep.healthy_after;
+            next = ep.reconnect.next(healthy ? attempt_end::healthy : attempt_end::unhealthy);
+        }
+        if (stopping_) break;
+        auto waiting = event(capture_event_kind::waiting);
+        waiting.decision = &next;
+        observer.on_event(waiting);
+        st.timer.expires_after(std::chrono::duration_cast<typename Timer::duration>(next.delay));
+        co_await st.timer.async_wait(as_tuple(use_awaitable));
+    }
+}
+
+} // namespace socketcap
+
+#endif

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+#include <socketcap/connector.hpp>
+#include <socketcap/deadline.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/socket_base.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+namespace socketcap {
+
+namespace {
+
+std::string seconds_text(std::chrono::steady_clock::duration d) {
+    return fmt::format("{}s", std::chrono::duration<double>(d).count());
+}
+
+} // namespace
+
+namespace detail {
+
+asio::awaitable<std::error_code> connect_tcp(asio::ip::tcp::socket& socket, const std::string& host,
+                                             std::uint16_t port, std::chrono::steady_clock::duration timeout,
+                                             connection_info& info, diagnostics& diag) {
+    using asio::experimental::as_tuple;
+    using asio::use_awaitable;
+    diag.clear();
+    asio::ip::tcp::resolver resolver(socket.get_executor());
+    // The deadline cancels whichever step is running.
+    deadline<> limit(socket.get_executor(), std::chrono::steady_clock::now() + timeout, [&] {
+        resolver.cancel();
+        std::error_code ignored;
+        socket.cancel(ignored);
+        socket.close(ignored);
+    });
+    auto timed_out = [&] {
+        diag.assign(fmt::format("no connection within connection_timeout ({})", seconds_text(timeout)));
+        return make_error_code(error::connect_timeout);
+    };
+
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), as_tuple(use_awaitable));
+    if (limit.expired()) co_return timed_out();
+    if (rec) {
+        diag.assign(fmt::format("cannot resolve host \"{}\": {}", host, rec.message()));
+        co_return rec;
+    }
+    auto [cec, ep] = co_await asio::async_connect(socket, endpoints, as_tuple(use_awaitable));
+    if (limit.expired()) co_return timed_out();
+    limit.finish();
+    if (cec) {
+        std::error_code ignored;
+        socket.close(ignored);
+        diag.assign(cec.message());
+        co_return cec;
+    }
+    info.endpoint = ep;
+    std::error_code ignored;
+    socket.set_option(asio::socket_base::keep_alive(true), ignored);
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    co_return std::error_code{};
+}
+
+} // namespace detail
+
+std::string tcp_connector::describe_end(transport_type&, std::error_code ec) const {
+    if (ec == asio::error::eof) return "the server closed the connection";
+    return ec.message();
+}
+
+} // namespace socketcap

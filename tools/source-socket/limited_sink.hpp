@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The sink of `capture --max-docs N`.
+#ifndef SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
+#define SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
+
+#include <socketcap/sink.hpp>
+
+#include <asio/associated_executor.hpp>
+#include <asio/post.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <utility>
+
+namespace source_socket {
+
+/// Stdout for `capture --max-docs N`: passes documents through until N newlines (one per
+/// document) went out, then calls on_limit and swallows the rest.
+class limited_sink {
+public:
+    using executor_type = socketcap::fd_sink::executor_type;
+
+    limited_sink(socketcap::fd_sink& next, std::uint64_t limit, std::function<void()> on_limit)
+        : next_(next), limit_(limit), remaining_(limit), on_limit_(std::move(on_limit)) {}
+
+    executor_type get_executor() { return next_.get_executor(); }
+
+    /// Documents written to stdout so far (the swallowed ones past the limit not counted).
+    std::uint64_t passed() const { return limit_ - remaining_; }
+
+    template <class Token>
+    auto async_write_some(asio::const_buffer b, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [this](auto handler, asio::const_buffer buf) {
+                if (remaining_ == 0) {
+                    auto ex = asio::get_associated_executor(handler, next_.get_executor());
+                    asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
+                    return;
+                }
+                const char* p = static_cast<const char*>(buf.data());
+                std::size_t cut = buf.size();
+                newlines(p, buf.size(), remaining_, &cut);
+                next_.async_write_some(asio::buffer(p, cut),
+                                       [this, h = std::move(handler), p, total = buf.size()](std::error_code ec,
+                                                                                              std::size_t n) mutable {
+                                           remaining_ -= newlines(p, n, remaining_, nullptr);
+                                           if (remaining_ == 0 && on_limit_) std::exchange(on_limit_, nullptr)();
+                                           h(ec, remaining_ == 0 && !ec ? total : n);
+                                       });
+            },
+            token, b);
+    }
+
+private:
+    // Newlines in p[0..n), at most `limit`; *cut (when given) becomes the offset just past the
+    // limit-th one. memchr: this runs over every byte of output.
+    static std::uint64_t newlines(const char* p, std::size_t n, std::uint64_t limit, std::size_t* cut) {
+        std::uint64_t seen = 0;
+        for (const char *at = p, *end = p + n; seen < limit;) {
+            at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+            if (at == nullptr) break;
+            ++at;
+            if (++seen == limit && cut) *cut = static_cast<std::size_t>(at - p);
+        }
+        return seen;
+    }
+
+    socketcap::fd_sink& next_;
+    std::uint64_t limit_;
+    std::uint64_t remaining_;
+    std::function<void()> on_limit_;
+};
+
+} // namespace source_socket
+
+#endif
