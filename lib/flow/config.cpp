@@ -161,7 +161,7 @@ std::string join_errors(const std::vector<std::string>& errors) {
 }
 
 std::string pem_error(std::string_view field_name, std::string_view value) {
-    if (is_pem(value) && value.find("-----END ") == std::string_view::npos)
+    if (socketcap::tls::is_pem(value) && value.find("-----END ") == std::string_view::npos)
         return fmt::format("{}: PEM text has a -----BEGIN line but no -----END line", field_name);
     return {};
 }
@@ -176,8 +176,6 @@ std::string_view to_string(codec_kind c) noexcept {
     }
     return "line";
 }
-
-bool is_pem(std::string_view value) noexcept { return value.find("-----BEGIN ") != std::string_view::npos; }
 
 namespace {
 // Rounded up, never down: an accepted positive number of seconds stays a positive duration.
@@ -315,11 +313,11 @@ parsed<resource_config> parse_resource_config(std::string_view json) {
     return result;
 }
 
-std::string check_tls_files(const tls_config& tls) {
+std::string check_tls_files(const socketcap::tls::client_options& tls) {
     for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &tls.ca_cert},
                         {"tls.client_cert", &tls.client_cert},
                         {"tls.client_key", &tls.client_key}}) {
-        if (v->empty() || is_pem(*v)) continue;
+        if (v->empty() || socketcap::tls::is_pem(*v)) continue;
         // Read, not just opened: only a regular file within the limit passes (a FIFO would
         // block, /dev/zero never ends). TLS reads it again and checks the PEM.
         std::string content, why;

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <socketcap/tls/options.hpp>
+
 namespace socketcap::flow {
 
 /// A value or the message that says why there is none.
@@ -27,15 +29,16 @@ enum class codec_kind : std::uint8_t { plain, line, json };
 /// "plain", "line" or "json".
 std::string_view to_string(codec_kind c) noexcept;
 
-struct tls_config {
+/// The `tls` block: the TLS library's options (one definition of each field) plus the switch.
+/// The library's options are its base, so `config.tls` passes where they are expected.
+struct tls_config : socketcap::tls::client_options {
     bool enabled = false;
-    bool verify_cert = true;
-    std::string ca_cert;         ///< a file path or PEM text; empty = system roots
-    std::string client_cert;     ///< a file path or PEM text; empty = no client certificate
-    std::string client_key;      ///< a file path or PEM text (a secret: never logged)
-    std::string client_key_password; ///< for an encrypted client_key (a secret: never logged)
-    std::string server_hostname; ///< empty = host
 };
+
+/// The message for tls.enabled in a build without TLS; the validate check and the capture
+/// both report it.
+inline constexpr std::string_view no_tls_support_message =
+    "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
 
 /// Ranges enforced by parse_endpoint_config (the spec's configSchema says the same).
 namespace limits {
@@ -81,12 +84,9 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json);
 /// Parses a binding's resource configuration: {"stream": non-empty string}.
 parsed<resource_config> parse_resource_config(std::string_view json);
 
-/// True when a tls.* value is PEM text rather than a file path.
-bool is_pem(std::string_view value) noexcept;
-
 /// The checks that touch the file system: a tls.* value that is a path must name a readable
 /// file. Empty when all is well. (TLS itself checks that the PEM parses and the key matches.)
-std::string check_tls_files(const tls_config& tls);
+std::string check_tls_files(const socketcap::tls::client_options& tls);
 
 } // namespace socketcap::flow
 
