@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include <socketcap/flow/fields.hpp>
 #include <socketcap/tls/options.hpp>
 
 namespace socketcap::flow {
@@ -32,7 +33,7 @@ std::string_view to_string(codec_kind c) noexcept;
 /// The `tls` block: the TLS library's options (one definition of each field) plus the switch.
 /// The library's options are its base, so `config.tls` passes where they are expected.
 struct tls_config : socketcap::tls::client_options {
-    bool enabled = false;
+    bool enabled = config_field_named("tls.enabled").flag;
 };
 
 /// The message for tls.enabled in a build without TLS; the validate check and the capture
@@ -40,30 +41,32 @@ struct tls_config : socketcap::tls::client_options {
 inline constexpr std::string_view no_tls_support_message =
     "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
 
-/// Ranges enforced by parse_endpoint_config (the spec's configSchema says the same).
-namespace limits {
-inline constexpr std::int64_t min_buffer_size = 1024;
-inline constexpr std::int64_t max_buffer_size = 16 * 1024 * 1024;
-inline constexpr std::int64_t min_frame_bytes = 1024;
-inline constexpr std::int64_t max_frame_bytes = 64 * 1024 * 1024; // Flow's largest document
-inline constexpr double max_reconnect_delay = 86400;
-inline constexpr double max_connection_timeout = 3600;
-inline constexpr double max_idle_timeout = 86400;
-inline constexpr std::int64_t max_reconnect_attempts = 2147483647;
-} // namespace limits
+namespace detail {
+template <class T>
+consteval T default_of(std::string_view name) {
+    return static_cast<T>(config_field_named(name).value);
+}
+consteval codec_kind codec_named(std::string_view name) {
+    for (std::size_t i = 0; i < codec_names.size(); ++i)
+        if (codec_names[i] == name) return static_cast<codec_kind>(i);
+    throw "no such codec";
+}
+} // namespace detail
 
+/// Defaults and ranges come from config_fields (fields.hpp).
 struct endpoint_config {
     std::string host;
     std::uint16_t port = 0;
     tls_config tls;
-    codec_kind codec = codec_kind::line;
-    std::size_t buffer_size = 65536;
-    double reconnect_delay = 5.0;            ///< seconds
-    std::int64_t max_reconnect_attempts = -1; ///< consecutive failed connects allowed; -1 = unlimited
+    codec_kind codec = detail::codec_named(config_field_named("codec").text);
+    std::size_t buffer_size = detail::default_of<std::size_t>("buffer_size");
+    double reconnect_delay = detail::default_of<double>("reconnect_delay"); ///< seconds
+    /// Consecutive failed connects allowed; -1 = unlimited.
+    std::int64_t max_reconnect_attempts = detail::default_of<std::int64_t>("max_reconnect_attempts");
     std::optional<double> reconnect_max_delay; ///< seconds; set = exponential backoff up to it; none = fixed delay
-    double connection_timeout = 30.0;         ///< seconds, resolve + connect (+ handshake)
+    double connection_timeout = detail::default_of<double>("connection_timeout"); ///< seconds, resolve + connect (+ handshake)
     std::optional<double> idle_timeout;       ///< seconds; none = off
-    std::size_t max_frame_bytes = std::size_t{1} << 20;
+    std::size_t max_frame_bytes = detail::default_of<std::size_t>("max_frame_bytes");
 
     std::chrono::steady_clock::duration reconnect_delay_duration() const noexcept;
     /// Zero when reconnect_max_delay is off.
