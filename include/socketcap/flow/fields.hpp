@@ -21,7 +21,8 @@ inline constexpr std::array<std::string_view, 3> codec_names{"plain", "line", "j
 /// The schema's "type"; `choice` is a string from a fixed list ("enum").
 enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object };
 
-/// One field. Members are declared in the order the schema writes its keywords.
+/// One field. Members roughly follow the order of the schema's keywords; a table entry names
+/// them with designated initializers, which must come in declaration order.
 struct config_field {
     std::string_view name = {};  ///< the JSON key; a member of the tls object is "tls.<key>"
     field_type type = field_type::string;
