@@ -66,67 +66,77 @@ std::optional<element> field(simdjson::dom::object obj, std::string_view key) {
 }
 
 /// Reads fields of one object. Every problem is collected, in field order, so that a user
-/// fixes a configuration in one round instead of one error per attempt.
+/// fixes a configuration in one round instead of one error per attempt. Each field's key,
+/// name, range and secrecy come from its config_field.
 struct reader {
     simdjson::dom::object obj;
-    std::string prefix; // "tls." for nested fields
     std::vector<std::string>* errors;
-
-    std::string name(std::string_view key) const { return prefix + std::string(key); }
 
     bool fail(std::string message) {
         errors->push_back(std::move(message));
         return false;
     }
 
-    /// `secret`: a wrong value is described by its JSON type only, never quoted (a key pasted
+    bool fail_range(const config_field& f, element e) {
+        return fail(fmt::format("{}: must be {}, got {}", f.name, range_text(f), got(e)));
+    }
+
+    /// A secret's wrong value is described by its JSON type only, never quoted (a key pasted
     /// into an array, say, must not reach the logs).
-    bool string(std::string_view key, std::string& out, bool required, bool secret = false) {
-        auto e = field(obj, key);
-        if (!e) return required ? fail(name(key) + ": is required") : true;
+    bool string(const config_field& f, std::string& out) {
+        auto e = field(obj, f.key());
+        if (!e) return f.required ? fail(std::string(f.name) + ": is required") : true;
         std::string_view s;
         if (e->get_string().get(s)) {
-            if (secret)
+            if (f.secret)
                 return fail(fmt::format("{}: must be a string, got {} (the value is not shown: it may be secret)",
-                                        name(key), type_name(*e)));
-            return fail(fmt::format("{}: must be a string, got {}", name(key), got(*e)));
+                                        f.name, type_name(*e)));
+            return fail(fmt::format("{}: must be a string, got {}", f.name, got(*e)));
         }
         out.assign(s);
         return true;
     }
 
-    bool boolean(std::string_view key, bool& out) {
-        auto e = field(obj, key);
+    bool boolean(const config_field& f, bool& out) {
+        auto e = field(obj, f.key());
         if (!e) return true;
-        if (e->get_bool().get(out)) return fail(fmt::format("{}: must be true or false, got {}", name(key), got(*e)));
+        if (e->get_bool().get(out)) return fail(fmt::format("{}: must be true or false, got {}", f.name, got(*e)));
         return true;
     }
 
-    bool integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::int64_t& out, bool required,
-                 std::string_view range_text = {}) {
-        auto e = field(obj, key);
-        if (!e) return required ? fail(name(key) + ": is required") : true;
+    bool integer(const config_field& f, std::int64_t& out) {
+        auto e = field(obj, f.key());
+        if (!e) return f.required ? fail(std::string(f.name) + ": is required") : true;
         auto v = as_integer(*e);
-        if (!v || *v < lo || *v > hi) {
-            if (range_text.empty())
-                return fail(fmt::format("{}: must be an integer from {} to {}, got {}", name(key), lo, hi, got(*e)));
-            return fail(fmt::format("{}: must be {}, got {}", name(key), range_text, got(*e)));
-        }
+        if (!v || *v < std::int64_t(f.minimum) || *v > std::int64_t(f.maximum)) return fail_range(f, *e);
         out = *v;
         return true;
     }
 
-    /// A number of seconds in [lo, hi] (or (lo, hi] when `exclusive_lo`).
-    bool seconds(std::string_view key, double lo, double hi, bool exclusive_lo, std::string_view range_text,
-                 double& out, bool& present) {
-        auto e = field(obj, key);
+    /// A number in the field's range; `present`: the field was there and not null.
+    bool number(const config_field& f, double& out, bool& present) {
+        auto e = field(obj, f.key());
         present = e.has_value();
         if (!e) return true;
         auto v = as_number(*e);
-        if (!v || *v > hi || *v < lo || (exclusive_lo && *v == lo))
-            return fail(fmt::format("{}: must be {}, got {}", name(key), range_text, got(*e)));
+        if (!v || *v > f.maximum || *v < f.minimum || (f.exclusive_minimum && *v == f.minimum))
+            return fail_range(f, *e);
         out = *v;
         return true;
+    }
+
+    /// The position of the value in f.choices.
+    bool choice(const config_field& f, std::size_t& out) {
+        auto e = field(obj, f.key());
+        if (!e) return true;
+        std::string_view s;
+        if (!e->get_string().get(s))
+            for (std::size_t i = 0; i < f.choices.size(); ++i)
+                if (f.choices[i] == s) {
+                    out = i;
+                    return true;
+                }
+        return fail_range(f, *e);
     }
 };
 
@@ -161,7 +171,7 @@ std::string join_errors(const std::vector<std::string>& errors) {
 }
 
 std::string pem_error(std::string_view field_name, std::string_view value) {
-    if (is_pem(value) && value.find("-----END ") == std::string_view::npos)
+    if (socketcap::tls::is_pem(value) && value.find("-----END ") == std::string_view::npos)
         return fmt::format("{}: PEM text has a -----BEGIN line but no -----END line", field_name);
     return {};
 }
@@ -169,15 +179,34 @@ std::string pem_error(std::string_view field_name, std::string_view value) {
 } // namespace
 
 std::string_view to_string(codec_kind c) noexcept {
-    switch (c) {
-    case codec_kind::plain: return "plain";
-    case codec_kind::line: return "line";
-    case codec_kind::json: return "json";
-    }
-    return "line";
+    auto i = static_cast<std::size_t>(c);
+    return i < codec_names.size() ? codec_names[i] : "line";
 }
 
-bool is_pem(std::string_view value) noexcept { return value.find("-----BEGIN ") != std::string_view::npos; }
+// The TLS library owns verify_cert's default; the table must say the same.
+static_assert(socketcap::tls::client_options{}.verify_cert == config_field_named("tls.verify_cert").flag);
+
+std::string range_text(const config_field& f) {
+    switch (f.type) {
+    case field_type::integer:
+        if (!f.minimum_means.empty()) // a sentinel below the counting range: "-1 for unlimited"
+            return fmt::format("an integer from {} to {}, or {} for {}", std::int64_t(f.minimum) + 1,
+                               std::int64_t(f.maximum), std::int64_t(f.minimum), f.minimum_means);
+        return fmt::format("an integer from {} to {}", std::int64_t(f.minimum), std::int64_t(f.maximum));
+    case field_type::number:
+        if (f.exclusive_minimum)
+            return fmt::format("a number of {} greater than {} and at most {}", f.unit, f.minimum, f.maximum);
+        return fmt::format("{}a number of {} from {}{} to {}", f.nullable ? "null (off) or " : "", f.unit, f.minimum,
+                           f.minimum_means.empty() ? std::string() : fmt::format(" ({})", f.minimum_means),
+                           f.maximum);
+    case field_type::choice: {
+        std::string s = "one of ";
+        for (std::size_t i = 0; i < f.choices.size(); ++i) s += fmt::format("{}\"{}\"", i ? ", " : "", f.choices[i]);
+        return s;
+    }
+    default: return {};
+    }
+}
 
 namespace {
 // Rounded up, never down: an accepted positive number of seconds stays a positive duration.
@@ -221,31 +250,40 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
         return result;
     }
 
+    // The checks run in this order (the messages are joined in it), not in the table's.
+    constexpr auto& host = config_field_named("host");
+    constexpr auto& port = config_field_named("port");
+    constexpr auto& tls = config_field_named("tls");
+    constexpr auto& codec = config_field_named("codec");
+    constexpr auto& server_hostname = config_field_named("tls.server_hostname");
+    constexpr auto& client_key = config_field_named("tls.client_key");
+
     endpoint_config& c = result.value;
     std::vector<std::string> errors;
-    reader r{obj, {}, &errors};
+    reader r{obj, &errors};
     std::int64_t i = 0;
-    if (r.string("host", c.host, true)) check_name("host", c.host, r);
-    if (r.integer("port", 1, 65535, i, true)) c.port = static_cast<std::uint16_t>(i);
+    if (r.string(host, c.host)) check_name(host.name, c.host, r);
+    if (r.integer(port, i)) c.port = static_cast<std::uint16_t>(i);
 
-    if (auto t = field(obj, "tls")) {
+    if (auto t = field(obj, tls.key())) {
         simdjson::dom::object tobj;
         if (t->get_object().get(tobj)) {
-            r.fail(fmt::format("tls: must be an object, got {}", got(*t)));
+            r.fail(fmt::format("{}: must be an object, got {}", tls.name, got(*t)));
         } else {
-            reader tr{tobj, "tls.", &errors};
-            tr.boolean("enabled", c.tls.enabled);
-            tr.boolean("verify_cert", c.tls.verify_cert);
+            reader tr{tobj, &errors};
+            tr.boolean(config_field_named("tls.enabled"), c.tls.enabled);
+            tr.boolean(config_field_named("tls.verify_cert"), c.tls.verify_cert);
             bool identity_ok = true; // client_cert and client_key are strings: their pairing can be checked
-            for (auto [key, out] : {std::pair<std::string_view, std::string*>{"ca_cert", &c.tls.ca_cert},
-                                    {"client_cert", &c.tls.client_cert},
-                                    {"client_key", &c.tls.client_key}}) {
-                if (!tr.string(key, *out, false, key == "client_key")) identity_ok = identity_ok && key == "ca_cert";
-                else if (auto e = pem_error(tr.name(key), *out); !e.empty()) tr.fail(e);
+            for (auto [f, out] : {std::pair<const config_field*, std::string*>{&config_field_named("tls.ca_cert"),
+                                                                               &c.tls.ca_cert},
+                                  {&config_field_named("tls.client_cert"), &c.tls.client_cert},
+                                  {&client_key, &c.tls.client_key}}) {
+                if (!tr.string(*f, *out)) identity_ok = identity_ok && f->key() == "ca_cert";
+                else if (auto e = pem_error(f->name, *out); !e.empty()) tr.fail(e);
             }
-            tr.string("client_key_password", c.tls.client_key_password, false, true);
-            if (tr.string("server_hostname", c.tls.server_hostname, false) && !c.tls.server_hostname.empty())
-                check_name("tls.server_hostname", c.tls.server_hostname, tr);
+            tr.string(config_field_named("tls.client_key_password"), c.tls.client_key_password);
+            if (tr.string(server_hostname, c.tls.server_hostname) && !c.tls.server_hostname.empty())
+                check_name(server_hostname.name, c.tls.server_hostname, tr);
             if (identity_ok && !c.tls.client_cert.empty() && c.tls.client_key.empty())
                 tr.fail("tls.client_key: is required when tls.client_cert is set");
             if (identity_ok && c.tls.client_cert.empty() && !c.tls.client_key.empty())
@@ -253,40 +291,25 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
         }
     }
 
-    if (auto e = field(obj, "codec")) {
-        std::string_view s;
-        if (!e->get_string().get(s) && s == "plain") c.codec = codec_kind::plain;
-        else if (!e->get_string().get(s) && s == "line") c.codec = codec_kind::line;
-        else if (!e->get_string().get(s) && s == "json") c.codec = codec_kind::json;
-        else r.fail(fmt::format(R"(codec: must be one of "plain", "line", "json", got {})", got(*e)));
-    }
-    if (r.integer("buffer_size", limits::min_buffer_size, limits::max_buffer_size, i = std::int64_t(c.buffer_size),
-                  false))
+    auto codec_index = static_cast<std::size_t>(c.codec);
+    if (r.choice(codec, codec_index)) c.codec = static_cast<codec_kind>(codec_index);
+    if (r.integer(config_field_named("buffer_size"), i = std::int64_t(c.buffer_size)))
         c.buffer_size = static_cast<std::size_t>(i);
     bool present = false;
-    const bool delay_ok = r.seconds("reconnect_delay", 0, limits::max_reconnect_delay, false,
-                                    "a number of seconds from 0 to 86400", c.reconnect_delay, present);
-    r.integer("max_reconnect_attempts", -1, limits::max_reconnect_attempts, c.max_reconnect_attempts, false,
-              "an integer from 0 to 2147483647, or -1 for unlimited");
+    const bool delay_ok = r.number(config_field_named("reconnect_delay"), c.reconnect_delay, present);
+    r.integer(config_field_named("max_reconnect_attempts"), c.max_reconnect_attempts);
     double cap = 0;
-    if (r.seconds("reconnect_max_delay", 0, limits::max_reconnect_delay, false,
-                  "null (off) or a number of seconds from 0 (off) to 86400", cap, present) &&
-        present && cap > 0) {
+    if (r.number(config_field_named("reconnect_max_delay"), cap, present) && present && cap > 0) {
         // Compared only with a valid reconnect_delay: an invalid one was reported already.
         if (delay_ok && cap < c.reconnect_delay)
             r.fail(fmt::format("reconnect_max_delay: must be at least reconnect_delay ({}), got {}", c.reconnect_delay, cap));
         else
             c.reconnect_max_delay = cap;
     }
-    r.seconds("connection_timeout", 0, limits::max_connection_timeout, true,
-              "a number of seconds greater than 0 and at most 3600", c.connection_timeout, present);
+    r.number(config_field_named("connection_timeout"), c.connection_timeout, present);
     double idle = 0;
-    if (r.seconds("idle_timeout", 0, limits::max_idle_timeout, false,
-                  "null (off) or a number of seconds from 0 (off) to 86400", idle, present) &&
-        present && idle > 0)
-        c.idle_timeout = idle;
-    if (r.integer("max_frame_bytes", limits::min_frame_bytes, limits::max_frame_bytes,
-                  i = std::int64_t(c.max_frame_bytes), false))
+    if (r.number(config_field_named("idle_timeout"), idle, present) && present && idle > 0) c.idle_timeout = idle;
+    if (r.integer(config_field_named("max_frame_bytes"), i = std::int64_t(c.max_frame_bytes)))
         c.max_frame_bytes = static_cast<std::size_t>(i);
 
     result.error = join_errors(errors);
@@ -307,19 +330,21 @@ parsed<resource_config> parse_resource_config(std::string_view json) {
         result.error = fmt::format("resourceConfig: must be an object, got {}", got(root));
         return result;
     }
+    // The binding's one field; not a config_field: the resource schema is a literal (response.cpp).
+    constexpr config_field stream{.name = "stream", .required = true};
     std::vector<std::string> errors;
-    reader r{obj, {}, &errors};
-    if (r.string("stream", result.value.stream, true) && result.value.stream.empty())
+    reader r{obj, &errors};
+    if (r.string(stream, result.value.stream) && result.value.stream.empty())
         r.fail("stream: must not be empty");
     result.error = join_errors(errors);
     return result;
 }
 
-std::string check_tls_files(const tls_config& tls) {
+std::string check_tls_files(const socketcap::tls::client_options& tls) {
     for (auto [n, v] : {std::pair<std::string_view, const std::string*>{"tls.ca_cert", &tls.ca_cert},
                         {"tls.client_cert", &tls.client_cert},
                         {"tls.client_key", &tls.client_key}}) {
-        if (v->empty() || is_pem(*v)) continue;
+        if (v->empty() || socketcap::tls::is_pem(*v)) continue;
         // Read, not just opened: only a regular file within the limit passes (a FIFO would
         // block, /dev/zero never ends). TLS reads it again and checks the PEM.
         std::string content, why;

@@ -2,8 +2,10 @@
 #include <socketcap/flow/response.hpp>
 #include <socketcap/json_writer.hpp>
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cmath>
 #include <memory>
 
 namespace socketcap::flow {
@@ -19,61 +21,110 @@ std::string compact(std::string_view pretty) {
     return out;
 }
 
-constexpr std::string_view config_schema_text = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "title": "Socket Source",
-  "description": "Connect to a TCP server, optionally over TLS, and capture what it sends.",
-  "type": "object",
-  "required": ["host", "port"],
-  "properties": {
-    "host": {"type": "string", "title": "Host", "minLength": 1, "order": 0,
-      "description": "The hostname or IP address of the server you connect to."},
-    "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535, "order": 1,
-      "description": "The TCP port of the server, from 1 to 65535."},
-    "codec": {"type": "string", "title": "Codec", "enum": ["plain", "line", "json"], "default": "line", "order": 2,
-      "description": "How the byte stream becomes documents: line makes one document per line, json parses each line as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives."},
-    "tls": {"type": "object", "title": "TLS", "order": 3,
-      "description": "Encrypt the connection with TLS.",
-      "properties": {
-        "enabled": {"type": "boolean", "title": "Enable TLS", "default": false, "order": 0,
-          "description": "Connect with TLS instead of plain TCP."},
-        "verify_cert": {"type": "boolean", "title": "Verify Server Certificate", "default": true, "order": 1,
-          "description": "Check the server's certificate chain and hostname. Turn this off only for testing."},
-        "ca_cert": {"type": "string", "title": "CA Certificate", "multiline": true, "order": 2,
-          "description": "The certificate authority you trust, as a file path or PEM text. Leave it empty to trust the system's roots."},
-        "client_cert": {"type": "string", "title": "Client Certificate", "multiline": true, "order": 3,
-          "description": "Your client certificate for mutual TLS, as a file path or PEM text."},
-        "client_key": {"type": "string", "title": "Client Key", "multiline": true, "secret": true, "order": 4,
-          "description": "The private key of your client certificate, as a file path or PEM text."},
-        "server_hostname": {"type": "string", "title": "Server Hostname", "order": 5,
-          "description": "The name you expect in the server's certificate, also sent as SNI. Defaults to the host."},
-        "client_key_password": {"type": "string", "title": "Client Key Password", "secret": true, "order": 6,
-          "description": "The password of an encrypted client key. Leave it empty when the key is not encrypted."}
-      }
-    },
-    "buffer_size": {"type": "integer", "title": "Buffer Size", "default": 65536, "minimum": 1024, "maximum": 16777216,
-      "advanced": true, "order": 4,
-      "description": "How many bytes each read from the socket asks for."},
-    "reconnect_delay": {"type": "number", "title": "Reconnect Delay", "default": 5.0, "minimum": 0, "maximum": 86400,
-      "advanced": true, "order": 5,
-      "description": "Seconds to wait before connecting again after a disconnect or a failed attempt."},
-    "reconnect_max_delay": {"type": ["number", "null"], "title": "Reconnect Max Delay", "default": null, "minimum": 0,
-      "maximum": 86400, "advanced": true, "order": 6,
-      "description": "Turns on exponential backoff: after repeated failures the wait doubles (with random jitter) up to this many seconds, and returns to the reconnect delay once a connection is healthy. Leave it empty (or 0) for a fixed delay."},
-    "max_reconnect_attempts": {"type": "integer", "title": "Max Reconnect Attempts", "default": -1, "minimum": -1,
-      "maximum": 2147483647, "advanced": true, "order": 7,
-      "description": "How many consecutive failed connection attempts are allowed before the capture fails; -1 means unlimited."},
-    "connection_timeout": {"type": "number", "title": "Connection Timeout", "default": 30.0, "exclusiveMinimum": 0,
-      "maximum": 3600, "advanced": true, "order": 8,
-      "description": "Seconds allowed to resolve the host and connect (with TLS, to finish the handshake too)."},
-    "idle_timeout": {"type": ["number", "null"], "title": "Idle Timeout", "default": null, "minimum": 0, "maximum": 86400,
-      "advanced": true, "order": 9,
-      "description": "Seconds without data after which the connection is closed and opened again. Leave it empty (or 0) to wait forever."},
-    "max_frame_bytes": {"type": "integer", "title": "Max Frame Size", "default": 1048576, "minimum": 1024,
-      "maximum": 67108864, "advanced": true, "order": 10,
-      "description": "The longest line or chunk kept, in bytes. A longer one becomes an error document holding its first bytes."}
-  }
-})";
+// A bound or a default: integral values without a fraction, except a number field's default,
+// written 5.0 so that the form shows the field takes fractions.
+void write_number(output_buffer& out, double v, bool point = false) {
+    if (v == std::floor(v) && std::fabs(v) < 9.0e15) {
+        json::write_int(out, static_cast<std::int64_t>(v));
+        if (point) append(out, ".0");
+    } else {
+        append(out, fmt::format("{}", v));
+    }
+}
+
+std::string_view type_name(field_type t) noexcept {
+    switch (t) {
+    case field_type::boolean: return "boolean";
+    case field_type::integer: return "integer";
+    case field_type::number: return "number";
+    case field_type::object: return "object";
+    case field_type::string:
+    case field_type::choice: return "string";
+    }
+    return "string";
+}
+
+void write_properties(output_buffer& out, std::string_view parent);
+
+// One property of the configSchema; the keywords in a fixed order.
+void write_field(output_buffer& out, const config_field& f, std::int64_t order) {
+    append(out, R"({"type":)");
+    if (f.nullable) {
+        out.push_back('[');
+        json::write_string(out, type_name(f.type));
+        append(out, R"(,"null"])");
+    } else {
+        json::write_string(out, type_name(f.type));
+    }
+    append(out, R"(,"title":)");
+    json::write_string(out, f.title);
+    if (f.not_empty) append(out, R"(,"minLength":1)");
+    if (f.type == field_type::choice) {
+        append(out, R"(,"enum":[)");
+        for (std::size_t i = 0; i < f.choices.size(); ++i) {
+            if (i) out.push_back(',');
+            json::write_string(out, f.choices[i]);
+        }
+        out.push_back(']');
+    }
+    if (f.has_default) {
+        append(out, R"(,"default":)");
+        if (f.nullable) append(out, "null");
+        else if (f.type == field_type::boolean) append(out, f.flag ? "true" : "false");
+        else if (f.type == field_type::choice) json::write_string(out, f.text);
+        else write_number(out, f.value, f.type == field_type::number);
+    }
+    if (f.type == field_type::integer || f.type == field_type::number) {
+        append(out, f.exclusive_minimum ? R"(,"exclusiveMinimum":)" : R"(,"minimum":)");
+        write_number(out, f.minimum);
+        append(out, R"(,"maximum":)");
+        write_number(out, f.maximum);
+    }
+    if (f.multiline) append(out, R"(,"multiline":true)");
+    if (f.secret) append(out, R"(,"secret":true)");
+    if (f.advanced) append(out, R"(,"advanced":true)");
+    append(out, R"(,"order":)");
+    json::write_int(out, order);
+    append(out, R"(,"description":)");
+    json::write_string(out, f.description);
+    if (f.type == field_type::object) {
+        out.push_back(',');
+        write_properties(out, f.name);
+    }
+    out.push_back('}');
+}
+
+// "properties" of the top-level object (parent empty) or of an object field.
+void write_properties(output_buffer& out, std::string_view parent) {
+    append(out, R"("properties":{)");
+    std::int64_t order = 0;
+    for (const auto& f : config_fields) {
+        if (f.parent() != parent) continue;
+        if (order != 0) out.push_back(',');
+        json::write_string(out, f.key());
+        out.push_back(':');
+        write_field(out, f, order++);
+    }
+    out.push_back('}');
+}
+
+std::string config_schema_text() {
+    output_buffer out;
+    append(out, R"({"$schema":"http://json-schema.org/draft-07/schema#","title":"Socket Source",)"
+                R"("description":"Connect to a TCP server, optionally over TLS, and capture what it sends.",)"
+                R"("type":"object","required":[)");
+    bool first = true;
+    for (const auto& f : config_fields) {
+        if (!f.required || !f.parent().empty()) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        json::write_string(out, f.name);
+    }
+    append(out, "],");
+    write_properties(out, {});
+    out.push_back('}');
+    return std::string(view(out));
+}
 
 constexpr std::string_view resource_schema_text = R"({
   "$schema": "http://json-schema.org/draft-07/schema#",
@@ -125,7 +176,7 @@ std::string document_schema_text(std::string_view data) {
 } // namespace
 
 std::string_view config_schema() {
-    static const std::string s = compact(config_schema_text);
+    static const std::string s = config_schema_text(); // written from config_fields (fields.hpp)
     return s;
 }
 

@@ -48,14 +48,12 @@ struct pem_source {
     std::string where() const { return file.empty() ? std::string("inline PEM") : "file " + file; }
 };
 
-bool is_inline_pem(const std::string& value) { return value.find("-----BEGIN") != std::string::npos; }
-
 // `field` names the option; `what` says what it should contain ("certificate", "private key");
 // `secret`: the value is tls.client_key, never echoed unless it names an existing file (a key
 // pasted without its BEGIN line would otherwise end up in a log).
 pem_source load_pem(std::string_view field, std::string_view what, const std::string& value, bool secret) {
     pem_source src;
-    if (is_inline_pem(value)) {
+    if (is_pem(value)) {
         src.pem = value;
         return src;
     }
@@ -81,7 +79,7 @@ pem_source load_pem(std::string_view field, std::string_view what, const std::st
                                                                           : fmt::format("{}: {}", field, why);
         return src;
     }
-    if (!is_inline_pem(src.pem)) {
+    if (!is_pem(src.pem)) {
         src.failure = fmt::format("{}: file {} contains no PEM {} (no \"-----BEGIN\" line)", field, value, what);
     }
     return src;

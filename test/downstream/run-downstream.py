@@ -46,6 +46,8 @@ def pkgconfig_consumer(here: Path, build_root: Path, tmp: Path, env: dict):
     for want in ("include/socketcap/socketcap.hpp", "include/socketcap/impl/session.hpp", "libsocketcap.a"):
         assert any(p.endswith(want) for p in installed), f"{want} not installed: {installed}"
     assert not any(p.endswith("meson.build") for p in installed), installed
+    # The Flow protocol is the connector's, not the library's (lib/flow/meson.build).
+    assert not any("/socketcap/flow/" in p or "socketcap_flow" in p for p in installed), installed
     env = dict(env, PKG_CONFIG_PATH=str(staged_pc_dir(stage)))
     build = tmp / "pkgconfig-build"
     setup_and_build(here / "pkgconfig", build, env)

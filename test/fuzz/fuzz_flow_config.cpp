@@ -16,17 +16,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!c) {
         FUZZ_CHECK(c.error.find(": ") != std::string::npos);
     } else {
-        namespace lim = flow::limits;
+        // The ranges are the field table's (flow/fields.hpp), the ones the schema states.
+        constexpr auto& buffer = flow::config_field_named("buffer_size");
+        constexpr auto& frame = flow::config_field_named("max_frame_bytes");
+        constexpr auto& delay = flow::config_field_named("reconnect_delay");
+        constexpr auto& timeout = flow::config_field_named("connection_timeout");
+        constexpr auto& attempts = flow::config_field_named("max_reconnect_attempts");
+        constexpr auto& idle = flow::config_field_named("idle_timeout");
         const auto& v = c.value;
         FUZZ_CHECK(!v.host.empty() && v.port >= 1);
-        FUZZ_CHECK(v.buffer_size >= std::size_t(lim::min_buffer_size) && v.buffer_size <= std::size_t(lim::max_buffer_size));
-        FUZZ_CHECK(v.max_frame_bytes >= std::size_t(lim::min_frame_bytes) &&
-                   v.max_frame_bytes <= std::size_t(lim::max_frame_bytes));
-        FUZZ_CHECK(std::isfinite(v.reconnect_delay) && v.reconnect_delay >= 0 && v.reconnect_delay <= lim::max_reconnect_delay);
+        FUZZ_CHECK(v.buffer_size >= std::size_t(buffer.minimum) && v.buffer_size <= std::size_t(buffer.maximum));
+        FUZZ_CHECK(v.max_frame_bytes >= std::size_t(frame.minimum) && v.max_frame_bytes <= std::size_t(frame.maximum));
+        FUZZ_CHECK(std::isfinite(v.reconnect_delay) && v.reconnect_delay >= 0 && v.reconnect_delay <= delay.maximum);
         FUZZ_CHECK(std::isfinite(v.connection_timeout) && v.connection_timeout > 0 &&
-                   v.connection_timeout <= lim::max_connection_timeout);
-        FUZZ_CHECK(v.max_reconnect_attempts >= -1 && v.max_reconnect_attempts <= lim::max_reconnect_attempts);
-        FUZZ_CHECK(!v.idle_timeout || (*v.idle_timeout >= 0 && *v.idle_timeout <= lim::max_idle_timeout));
+                   v.connection_timeout <= timeout.maximum);
+        FUZZ_CHECK(v.max_reconnect_attempts >= -1 && v.max_reconnect_attempts <= std::int64_t(attempts.maximum));
+        FUZZ_CHECK(!v.idle_timeout || (*v.idle_timeout >= 0 && *v.idle_timeout <= idle.maximum));
         FUZZ_CHECK(v.tls.client_cert.empty() == v.tls.client_key.empty());
         // The durations the session uses never overflow or go negative.
         FUZZ_CHECK(v.connection_timeout_duration().count() > 0);

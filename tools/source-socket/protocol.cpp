@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include "protocol.hpp"
 #include "capture.hpp"
+#include "log.hpp"
 #if SOCKETCAP_HAS_TLS
 #include <socketcap/tls/tls.hpp>
 #endif
-#include "capture.hpp"
-#include "log.hpp"
 
 #include <socketcap/flow/response.hpp>
 
@@ -110,10 +109,10 @@ std::string check_tls_support(const flow::endpoint_config& config) {
 #if SOCKETCAP_HAS_TLS
     // Loads everything once: bad PEM, a key that does not match its certificate, an encrypted
     // key without its password all fail here, before any connection is tried.
-    auto made = socketcap::tls::make_context(tls_options(config.tls));
+    auto made = socketcap::tls::make_context(config.tls);
     return made.ec ? made.message : std::string{};
 #else
-    return "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
+    return std::string(flow::no_tls_support_message);
 #endif
 }
 

@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include <socketcap/flow/fields.hpp>
+#include <socketcap/tls/options.hpp>
+
 namespace socketcap::flow {
 
 /// A value or the message that says why there is none.
@@ -27,40 +30,43 @@ enum class codec_kind : std::uint8_t { plain, line, json };
 /// "plain", "line" or "json".
 std::string_view to_string(codec_kind c) noexcept;
 
-struct tls_config {
-    bool enabled = false;
-    bool verify_cert = true;
-    std::string ca_cert;         ///< a file path or PEM text; empty = system roots
-    std::string client_cert;     ///< a file path or PEM text; empty = no client certificate
-    std::string client_key;      ///< a file path or PEM text (a secret: never logged)
-    std::string client_key_password; ///< for an encrypted client_key (a secret: never logged)
-    std::string server_hostname; ///< empty = host
+/// The `tls` block: the TLS library's options (one definition of each field) plus the switch.
+/// The library's options are its base, so `config.tls` passes where they are expected.
+struct tls_config : socketcap::tls::client_options {
+    bool enabled = config_field_named("tls.enabled").flag;
 };
 
-/// Ranges enforced by parse_endpoint_config (the spec's configSchema says the same).
-namespace limits {
-inline constexpr std::int64_t min_buffer_size = 1024;
-inline constexpr std::int64_t max_buffer_size = 16 * 1024 * 1024;
-inline constexpr std::int64_t min_frame_bytes = 1024;
-inline constexpr std::int64_t max_frame_bytes = 64 * 1024 * 1024; // Flow's largest document
-inline constexpr double max_reconnect_delay = 86400;
-inline constexpr double max_connection_timeout = 3600;
-inline constexpr double max_idle_timeout = 86400;
-inline constexpr std::int64_t max_reconnect_attempts = 2147483647;
-} // namespace limits
+/// The message for tls.enabled in a build without TLS; the validate check and the capture
+/// both report it.
+inline constexpr std::string_view no_tls_support_message =
+    "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
 
+namespace detail {
+template <class T>
+consteval T default_of(std::string_view name) {
+    return static_cast<T>(config_field_named(name).value);
+}
+consteval codec_kind codec_named(std::string_view name) {
+    for (std::size_t i = 0; i < codec_names.size(); ++i)
+        if (codec_names[i] == name) return static_cast<codec_kind>(i);
+    throw "no such codec";
+}
+} // namespace detail
+
+/// Defaults and ranges come from config_fields (fields.hpp).
 struct endpoint_config {
     std::string host;
     std::uint16_t port = 0;
     tls_config tls;
-    codec_kind codec = codec_kind::line;
-    std::size_t buffer_size = 65536;
-    double reconnect_delay = 5.0;            ///< seconds
-    std::int64_t max_reconnect_attempts = -1; ///< consecutive failed connects allowed; -1 = unlimited
+    codec_kind codec = detail::codec_named(config_field_named("codec").text);
+    std::size_t buffer_size = detail::default_of<std::size_t>("buffer_size");
+    double reconnect_delay = detail::default_of<double>("reconnect_delay"); ///< seconds
+    /// Consecutive failed connects allowed; -1 = unlimited.
+    std::int64_t max_reconnect_attempts = detail::default_of<std::int64_t>("max_reconnect_attempts");
     std::optional<double> reconnect_max_delay; ///< seconds; set = exponential backoff up to it; none = fixed delay
-    double connection_timeout = 30.0;         ///< seconds, resolve + connect (+ handshake)
+    double connection_timeout = detail::default_of<double>("connection_timeout"); ///< seconds, resolve + connect (+ handshake)
     std::optional<double> idle_timeout;       ///< seconds; none = off
-    std::size_t max_frame_bytes = std::size_t{1} << 20;
+    std::size_t max_frame_bytes = detail::default_of<std::size_t>("max_frame_bytes");
 
     std::chrono::steady_clock::duration reconnect_delay_duration() const noexcept;
     /// Zero when reconnect_max_delay is off.
@@ -81,12 +87,9 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json);
 /// Parses a binding's resource configuration: {"stream": non-empty string}.
 parsed<resource_config> parse_resource_config(std::string_view json);
 
-/// True when a tls.* value is PEM text rather than a file path.
-bool is_pem(std::string_view value) noexcept;
-
 /// The checks that touch the file system: a tls.* value that is a path must name a readable
 /// file. Empty when all is well. (TLS itself checks that the PEM parses and the key matches.)
-std::string check_tls_files(const tls_config& tls);
+std::string check_tls_files(const socketcap::tls::client_options& tls);
 
 } // namespace socketcap::flow
 

@@ -26,8 +26,13 @@ inline std::string unreadable_client_key_message(std::string_view reason) {
            " (the value is not shown: it may be secret)";
 }
 
-/// ca_cert, client_cert and client_key each hold either a file path or inline PEM: a value that
-/// contains "-----BEGIN" is PEM, anything else is a path (docs/tls.md).
+/// True when a ca_cert, client_cert or client_key value is inline PEM rather than a file path:
+/// it contains "-----BEGIN" (docs/tls.md). The one rule for both make_context and the
+/// connector's config checks. No space is required after BEGIN: a damaged paste is then
+/// reported as PEM that does not parse (never quoted), not as a file that cannot be read.
+constexpr bool is_pem(std::string_view value) noexcept { return value.find("-----BEGIN") != std::string_view::npos; }
+
+/// ca_cert, client_cert and client_key each hold either a file path or inline PEM (is_pem).
 struct client_options {
     /// Chain and hostname verification. Off: any certificate is accepted (a warning is returned).
     bool verify_cert = true;

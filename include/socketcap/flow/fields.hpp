@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// The connector's configuration fields, each described once (issue 13): the spec's configSchema
+// is written from this table (write_spec), parse_endpoint_config takes each field's range,
+// secrecy and message from it, endpoint_config its defaults. test/connector/fields.cpp ties the
+// table to the schema, to validation and to docs/connector.md's field table.
+#ifndef SOCKETCAP_FLOW_FIELDS_HPP
+#define SOCKETCAP_FLOW_FIELDS_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace socketcap::flow {
+
+/// The codecs' names, in codec_kind order (plain, line, json).
+inline constexpr std::array<std::string_view, 3> codec_names{"plain", "line", "json"};
+
+/// The schema's "type"; `choice` is a string from a fixed list ("enum").
+enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object };
+
+/// One field. Members roughly follow the order of the schema's keywords; a table entry names
+/// them with designated initializers, which must come in declaration order.
+struct config_field {
+    std::string_view name = {};  ///< the JSON key; a member of the tls object is "tls.<key>"
+    field_type type = field_type::string;
+    std::string_view title = {};
+    bool required = false;
+    bool not_empty = false; ///< strings: "minLength": 1
+    /// choice: the accepted values.
+    std::span<const std::string_view> choices = {};
+    /// The default, read from the member the type says: `flag` (boolean), `value` (integer,
+    /// number; null when nullable), `text` (choice). Strings and objects have none.
+    bool has_default = false;
+    bool flag = false;
+    double value = 0;
+    std::string_view text = {};
+    /// integer, number: the accepted range, [minimum, maximum] or (minimum, maximum].
+    double minimum = 0;
+    double maximum = 0;
+    bool exclusive_minimum = false;
+    /// The minimum is a special value: "unlimited" (an integer's -1, outside the counting
+    /// range), "off" (a number's 0 seconds).
+    std::string_view minimum_means = {};
+    /// null is accepted, means off, and is the default.
+    bool nullable = false;
+    std::string_view unit = {}; ///< numbers: "seconds"
+    bool multiline = false;
+    /// The UI masks it; a wrong value is described by its JSON type, never quoted.
+    bool secret = false;
+    bool advanced = false;
+    std::string_view description = {};
+
+    /// The key inside its object: "enabled" for "tls.enabled".
+    constexpr std::string_view key() const noexcept {
+        auto dot = name.rfind('.');
+        return dot == std::string_view::npos ? name : name.substr(dot + 1);
+    }
+    /// The object the field is a member of: "tls" for "tls.enabled", empty at the top.
+    constexpr std::string_view parent() const noexcept {
+        auto dot = name.rfind('.');
+        return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+    }
+};
+
+/// Every field, in the schema's order: a field's "order" is its position among its siblings.
+inline constexpr config_field config_fields[] = {
+    {.name = "host", .type = field_type::string, .title = "Host", .required = true, .not_empty = true,
+     .description = "The hostname or IP address of the server you connect to."},
+    {.name = "port", .type = field_type::integer, .title = "Port", .required = true, .minimum = 1, .maximum = 65535,
+     .description = "The TCP port of the server, from 1 to 65535."},
+    {.name = "codec", .type = field_type::choice, .title = "Codec", .choices = codec_names, .has_default = true,
+     .text = "line",
+     .description = "How the byte stream becomes documents: line makes one document per line, json parses each line "
+                    "as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives."},
+    {.name = "tls", .type = field_type::object, .title = "TLS", .description = "Encrypt the connection with TLS."},
+    {.name = "tls.enabled", .type = field_type::boolean, .title = "Enable TLS", .has_default = true, .flag = false,
+     .description = "Connect with TLS instead of plain TCP."},
+    {.name = "tls.verify_cert", .type = field_type::boolean, .title = "Verify Server Certificate", .has_default = true,
+     .flag = true,
+     .description = "Check the server's certificate chain and hostname. Turn this off only for testing."},
+    {.name = "tls.ca_cert", .type = field_type::string, .title = "CA Certificate", .multiline = true,
+     .description = "The certificate authority you trust, as a file path or PEM text. Leave it empty to trust the "
+                    "system's roots."},
+    {.name = "tls.client_cert", .type = field_type::string, .title = "Client Certificate", .multiline = true,
+     .description = "Your client certificate for mutual TLS, as a file path or PEM text."},
+    {.name = "tls.client_key", .type = field_type::string, .title = "Client Key", .multiline = true, .secret = true,
+     .description = "The private key of your client certificate, as a file path or PEM text."},
+    {.name = "tls.server_hostname", .type = field_type::string, .title = "Server Hostname",
+     .description = "The name you expect in the server's certificate, also sent as SNI. Defaults to the host."},
+    {.name = "tls.client_key_password", .type = field_type::string, .title = "Client Key Password", .secret = true,
+     .description = "The password of an encrypted client key. Leave it empty when the key is not encrypted."},
+    {.name = "buffer_size", .type = field_type::integer, .title = "Buffer Size", .has_default = true, .value = 65536,
+     .minimum = 1024, .maximum = 16 * 1024 * 1024, .advanced = true,
+     .description = "How many bytes each read from the socket asks for."},
+    {.name = "reconnect_delay", .type = field_type::number, .title = "Reconnect Delay", .has_default = true,
+     .value = 5.0, .minimum = 0, .maximum = 86400, .unit = "seconds", .advanced = true,
+     .description = "Seconds to wait before connecting again after a disconnect or a failed attempt."},
+    {.name = "reconnect_max_delay", .type = field_type::number, .title = "Reconnect Max Delay", .has_default = true,
+     .minimum = 0, .maximum = 86400, .minimum_means = "off", .nullable = true, .unit = "seconds", .advanced = true,
+     .description = "Turns on exponential backoff: after repeated failures the wait doubles (with random jitter) up "
+                    "to this many seconds, and returns to the reconnect delay once a connection is healthy. Leave it "
+                    "empty (or 0) for a fixed delay."},
+    {.name = "max_reconnect_attempts", .type = field_type::integer, .title = "Max Reconnect Attempts",
+     .has_default = true, .value = -1, .minimum = -1, .maximum = 2147483647, .minimum_means = "unlimited",
+     .advanced = true,
+     .description = "How many consecutive failed connection attempts are allowed before the capture fails; -1 means "
+                    "unlimited."},
+    {.name = "connection_timeout", .type = field_type::number, .title = "Connection Timeout", .has_default = true,
+     .value = 30.0, .minimum = 0, .maximum = 3600, .exclusive_minimum = true, .unit = "seconds", .advanced = true,
+     .description = "Seconds allowed to resolve the host and connect (with TLS, to finish the handshake too)."},
+    {.name = "idle_timeout", .type = field_type::number, .title = "Idle Timeout", .has_default = true, .minimum = 0,
+     .maximum = 86400, .minimum_means = "off", .nullable = true, .unit = "seconds", .advanced = true,
+     .description = "Seconds without data after which the connection is closed and opened again. Leave it empty (or "
+                    "0) to wait forever."},
+    // 64 MiB: Flow's largest document.
+    {.name = "max_frame_bytes", .type = field_type::integer, .title = "Max Frame Size", .has_default = true,
+     .value = 1048576, .minimum = 1024, .maximum = 64 * 1024 * 1024, .advanced = true,
+     .description = "The longest line or chunk kept, in bytes. A longer one becomes an error document holding its "
+                    "first bytes."},
+};
+
+/// The field called `name`; a name not in the table does not compile.
+consteval const config_field& config_field_named(std::string_view name) {
+    for (const auto& f : config_fields)
+        if (f.name == name) return f;
+    throw "no such config field"; // not a constant expression: the caller fails to compile
+}
+
+/// What a value of `f` must be, as validation messages say it after "must be ": "an integer
+/// from 1 to 65535", "null (off) or a number of seconds from 0 (off) to 86400". Empty for
+/// strings, booleans and objects, whose messages say what is wrong instead.
+std::string range_text(const config_field& f);
+
+} // namespace socketcap::flow
+
+#endif

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+// One source of truth for each config field (issue 13): the table in socketcap/flow/fields.hpp
+// against the spec's configSchema, against parse_endpoint_config, and against the field table
+// in docs/connector.md. Also the one PEM-or-path rule and the one "built without TLS" message.
+#include <socketcap/flow/config.hpp>
+#include <socketcap/flow/fields.hpp>
+#include <socketcap/flow/response.hpp>
+#include <socketcap/tls/options.hpp>
+#if SOCKETCAP_HAS_TLS
+#include <socketcap/tls/tls.hpp>
+#endif
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+#include <vector>
+
+using namespace socketcap;
+using namespace socketcap::flow;
+
+namespace {
+
+// The configSchema as it was written by hand before the table (commit 2f7ff72), kept here
+// readable; the generated one must be the same bytes once compacted.
+constexpr std::string_view hand_written_schema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "Socket Source",
+  "description": "Connect to a TCP server, optionally over TLS, and capture what it sends.",
+  "type": "object",
+  "required": ["host", "port"],
+  "properties": {
+    "host": {"type": "string", "title": "Host", "minLength": 1, "order": 0,
+      "description": "The hostname or IP address of the server you connect to."},
+    "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535, "order": 1,
+      "description": "The TCP port of the server, from 1 to 65535."},
+    "codec": {"type": "string", "title": "Codec", "enum": ["plain", "line", "json"], "default": "line", "order": 2,
+      "description": "How the byte stream becomes documents: line makes one document per line, json parses each line as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives."},
+    "tls": {"type": "object", "title": "TLS", "order": 3,
+      "description": "Encrypt the connection with TLS.",
+      "properties": {
+        "enabled": {"type": "boolean", "title": "Enable TLS", "default": false, "order": 0,
+          "description": "Connect with TLS instead of plain TCP."},
+        "verify_cert": {"type": "boolean", "title": "Verify Server Certificate", "default": true, "order": 1,
+          "description": "Check the server's certificate chain and hostname. Turn this off only for testing."},
+        "ca_cert": {"type": "string", "title": "CA Certificate", "multiline": true, "order": 2,
+          "description": "The certificate authority you trust, as a file path or PEM text. Leave it empty to trust the system's roots."},
+        "client_cert": {"type": "string", "title": "Client Certificate", "multiline": true, "order": 3,
+          "description": "Your client certificate for mutual TLS, as a file path or PEM text."},
+        "client_key": {"type": "string", "title": "Client Key", "multiline": true, "secret": true, "order": 4,
+          "description": "The private key of your client certificate, as a file path or PEM text."},
+        "server_hostname": {"type": "string", "title": "Server Hostname", "order": 5,
+          "description": "The name you expect in the server's certificate, also sent as SNI. Defaults to the host."},
+        "client_key_password": {"type": "string", "title": "Client Key Password", "secret": true, "order": 6,
+          "description": "The password of an encrypted client key. Leave it empty when the key is not encrypted."}
+      }
+    },
+    "buffer_size": {"type": "integer", "title": "Buffer Size", "default": 65536, "minimum": 1024, "maximum": 16777216,
+      "advanced": true, "order": 4,
+      "description": "How many bytes each read from the socket asks for."},
+    "reconnect_delay": {"type": "number", "title": "Reconnect Delay", "default": 5.0, "minimum": 0, "maximum": 86400,
+      "advanced": true, "order": 5,
+      "description": "Seconds to wait before connecting again after a disconnect or a failed attempt."},
+    "reconnect_max_delay": {"type": ["number", "null"], "title": "Reconnect Max Delay", "default": null, "minimum": 0,
+      "maximum": 86400, "advanced": true, "order": 6,
+      "description": "Turns on exponential backoff: after repeated failures the wait doubles (with random jitter) up to this many seconds, and returns to the reconnect delay once a connection is healthy. Leave it empty (or 0) for a fixed delay."},
+    "max_reconnect_attempts": {"type": "integer", "title": "Max Reconnect Attempts", "default": -1, "minimum": -1,
+      "maximum": 2147483647, "advanced": true, "order": 7,
+      "description": "How many consecutive failed connection attempts are allowed before the capture fails; -1 means unlimited."},
+    "connection_timeout": {"type": "number", "title": "Connection Timeout", "default": 30.0, "exclusiveMinimum": 0,
+      "maximum": 3600, "advanced": true, "order": 8,
+      "description": "Seconds allowed to resolve the host and connect (with TLS, to finish the handshake too)."},
+    "idle_timeout": {"type": ["number", "null"], "title": "Idle Timeout", "default": null, "minimum": 0, "maximum": 86400,
+      "advanced": true, "order": 9,
+      "description": "Seconds without data after which the connection is closed and opened again. Leave it empty (or 0) to wait forever."},
+    "max_frame_bytes": {"type": "integer", "title": "Max Frame Size", "default": 1048576, "minimum": 1024,
+      "maximum": 67108864, "advanced": true, "order": 10,
+      "description": "The longest line or chunk kept, in bytes. A longer one becomes an error document holding its first bytes."}
+  }
+})";
+
+std::string compact(std::string_view pretty) {
+    std::string out(pretty.size(), '\0');
+    std::size_t len = 0;
+    REQUIRE(simdjson::minify(pretty.data(), pretty.size(), out.data(), len) == simdjson::SUCCESS);
+    out.resize(len);
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    auto b = s.find_first_not_of(' ');
+    auto e = s.find_last_not_of(' ');
+    return b == std::string_view::npos ? std::string() : std::string(s.substr(b, e - b + 1));
+}
+
+struct docs_row {
+    std::string name, type, default_value, range;
+};
+
+// The rows of docs/connector.md's endpoint field table, in order.
+std::vector<docs_row> docs_rows() {
+    std::ifstream in(SOCKETCAP_DOCS_DIR "/connector.md");
+    REQUIRE(in);
+    std::vector<docs_row> rows;
+    std::string line;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line == "| Field | Type | Default | Range / values | Meaning |") {
+            inside = true;
+            continue;
+        }
+        if (!inside || line.rfind("|---", 0) == 0) continue;
+        if (line.rfind("| `", 0) != 0) break;
+        std::vector<std::string> cells;
+        std::stringstream ss(line.substr(1));
+        for (std::string cell; std::getline(ss, cell, '|');) cells.push_back(trim(cell));
+        REQUIRE(cells.size() >= 5);
+        rows.push_back({cells[0].substr(1, cells[0].size() - 2), cells[1], cells[2], cells[3]});
+    }
+    return rows;
+}
+
+simdjson::dom::element schema_property(simdjson::dom::element schema, const config_field& f) {
+    simdjson::dom::element props = schema["properties"];
+    if (!f.parent().empty()) props = props[f.parent()]["properties"];
+    simdjson::dom::element e;
+    REQUIRE(props[f.key()].get(e) == simdjson::SUCCESS);
+    return e;
+}
+
+std::string json_number(double v) { return v == std::int64_t(v) ? fmt::format("{}", std::int64_t(v)) : fmt::format("{}", v); }
+
+std::string config_with(const config_field& f, std::string_view value) {
+    if (f.name == "host") return fmt::format(R"({{"host":{},"port":1}})", value);
+    if (f.name == "port") return fmt::format(R"({{"host":"h","port":{}}})", value);
+    return fmt::format(R"({{"host":"h","port":1,"{}":{}}})", f.name, value);
+}
+
+} // namespace
+
+TEST_CASE("config schema: written from the field table, the same bytes as the hand-written one", "[flow][fields]") {
+    CHECK(config_schema() == compact(hand_written_schema));
+}
+
+TEST_CASE("config fields: the schema, validation and docs/connector.md agree on every field", "[flow][fields]") {
+    simdjson::dom::parser parser;
+    simdjson::dom::element schema;
+    REQUIRE(parser.parse(std::string(config_schema())).get(schema) == simdjson::SUCCESS);
+    auto rows = docs_rows();
+    REQUIRE(rows.size() == std::size(config_fields) - 1); // every field but the tls object itself
+    std::size_t row = 0;
+    std::size_t order[2] = {0, 0}; // among top-level fields, among tls.* fields
+    for (const auto& f : config_fields) {
+        INFO("field " << f.name);
+        // The schema: type, default, range, flags and order.
+        auto p = schema_property(schema, f);
+        CHECK(std::int64_t(p["order"]) == std::int64_t(order[f.parent().empty() ? 0 : 1]++));
+        CHECK(std::string_view(p["title"]) == f.title);
+        CHECK(std::string_view(p["description"]) == f.description);
+        simdjson::dom::element flag;
+        CHECK((p["secret"].get(flag) == simdjson::SUCCESS) == f.secret);
+        CHECK((p["multiline"].get(flag) == simdjson::SUCCESS) == f.multiline);
+        CHECK((p["advanced"].get(flag) == simdjson::SUCCESS) == f.advanced);
+        if (f.type == field_type::integer || f.type == field_type::number) {
+            CHECK(double(p[f.exclusive_minimum ? "exclusiveMinimum" : "minimum"]) == f.minimum);
+            CHECK(double(p["maximum"]) == f.maximum);
+        }
+        simdjson::dom::element d;
+        CHECK((p["default"].get(d) == simdjson::SUCCESS) == f.has_default);
+        if (f.has_default && f.nullable) CHECK(d.is_null());
+        else if (f.has_default && f.type == field_type::boolean) CHECK(bool(d) == f.flag);
+        else if (f.has_default && f.type == field_type::choice) CHECK(std::string_view(d) == f.text);
+        else if (f.has_default) CHECK(double(d) == f.value);
+        if (f.type == field_type::object) continue;
+
+        // docs/connector.md: the same fields in the same order, type, default and range.
+        REQUIRE(row < rows.size());
+        const auto& r = rows[row++];
+        CHECK(r.name == f.name);
+        std::string type = f.type == field_type::choice ? "string" : std::string(std::string_view(p["type"].is_array() ? p["type"].at(0) : p["type"]));
+        CHECK(r.type == (f.nullable ? type + " or null" : type));
+        if (f.required) CHECK(r.default_value == "required");
+        else if (f.nullable) CHECK(r.default_value == "`null` (off)");
+        else if (f.type == field_type::boolean) CHECK(r.default_value == (f.flag ? "`true`" : "`false`"));
+        else if (f.type == field_type::choice) CHECK(r.default_value == fmt::format("`\"{}\"`", f.text));
+        else if (f.type == field_type::integer) CHECK(r.default_value == fmt::format("`{}`", std::int64_t(f.value)));
+        else if (f.type == field_type::number) CHECK(r.default_value == fmt::format("`{:.1f}`", f.value));
+        if (f.type == field_type::choice)
+            for (auto c : f.choices) CHECK(r.range.find(fmt::format("`{}`", c)) != std::string::npos);
+        if (f.type != field_type::integer && f.type != field_type::number) continue;
+        CHECK(r.range.find(json_number(f.maximum)) != std::string::npos);
+        CHECK(r.range.find(json_number(f.minimum)) != std::string::npos);
+
+        // Validation: the bounds pass, one past them fails with the message that names the range.
+        auto max = json_number(f.maximum);
+        CHECK(parse_endpoint_config(config_with(f, max)).error == "");
+        auto above = json_number(f.maximum + 1);
+        auto message = parse_endpoint_config(config_with(f, above)).error;
+        CHECK(message == fmt::format("{}: must be {}, got {}", f.name, range_text(f), above));
+        CHECK(message.find(fmt::format(" {}", max)) != std::string::npos); // names the maximum
+        auto below = json_number(f.exclusive_minimum ? f.minimum : f.minimum - 1);
+        CHECK(parse_endpoint_config(config_with(f, below)).error ==
+              fmt::format("{}: must be {}, got {}", f.name, range_text(f), below));
+        if (!f.exclusive_minimum) CHECK(parse_endpoint_config(config_with(f, json_number(f.minimum))).error == "");
+        if (f.nullable) CHECK(parse_endpoint_config(config_with(f, "null")).error == "");
+    }
+    CHECK(row == rows.size());
+}
+
+TEST_CASE("config fields: range texts as the messages have always said them", "[flow][fields]") {
+    CHECK(range_text(config_field_named("port")) == "an integer from 1 to 65535");
+    CHECK(range_text(config_field_named("max_reconnect_attempts")) ==
+          "an integer from 0 to 2147483647, or -1 for unlimited");
+    CHECK(range_text(config_field_named("reconnect_delay")) == "a number of seconds from 0 to 86400");
+    CHECK(range_text(config_field_named("idle_timeout")) == "null (off) or a number of seconds from 0 (off) to 86400");
+    CHECK(range_text(config_field_named("connection_timeout")) ==
+          "a number of seconds greater than 0 and at most 3600");
+    CHECK(range_text(config_field_named("codec")) == R"(one of "plain", "line", "json")");
+    CHECK(range_text(config_field_named("host")).empty());
+}
+
+TEST_CASE("PEM or path: one rule, \"-----BEGIN\" with or without a space after it", "[flow][tls][pem]") {
+    CHECK(tls::is_pem("-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n"));
+    CHECK(tls::is_pem("-----BEGINCERTIFICATE-----"));
+    CHECK(tls::is_pem("junk before -----BEGIN"));
+    CHECK_FALSE(tls::is_pem("-----BEGI"));
+    CHECK_FALSE(tls::is_pem("/etc/ssl/certs/ca.pem"));
+    CHECK_FALSE(tls::is_pem(""));
+
+    // The edge: BEGIN without its space. The config check calls it PEM, as make_context does: no
+    // file named after the paste is looked for.
+    constexpr std::string_view damaged = "-----BEGINCERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n";
+    tls::client_options opts;
+    opts.ca_cert = damaged;
+    CHECK(check_tls_files(opts) == "");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"ca_cert":"-----BEGINCERTIFICATE-----"}})").error ==
+          "tls.ca_cert: PEM text has a -----BEGIN line but no -----END line");
+#if SOCKETCAP_HAS_TLS
+    auto made = tls::make_context(opts);
+    CHECK(made.ec == tls::error::invalid_ca_cert);
+    CHECK(made.message == "tls.ca_cert: inline PEM is not a valid PEM certificate");
+#endif
+}
+
+TEST_CASE("tls config: the TLS library's options plus enabled, no mirror", "[flow][tls]") {
+    static_assert(std::is_base_of_v<tls::client_options, tls_config>);
+    auto c = parse_endpoint_config(
+        R"({"host":"h","port":1,"tls":{"enabled":true,"verify_cert":false,"ca_cert":"/ca.pem","server_hostname":"n.test"}})");
+    REQUIRE(c);
+    const tls::client_options& opts = c.value.tls; // what make_context and handshake take
+    CHECK_FALSE(opts.verify_cert);
+    CHECK(opts.ca_cert == "/ca.pem");
+    CHECK(opts.server_hostname == "n.test");
+    CHECK(c.value.tls.enabled);
+}
+
+TEST_CASE("built without TLS: one message", "[flow][tls]") {
+    CHECK(no_tls_support_message == "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)");
+}
