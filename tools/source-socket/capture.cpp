@@ -42,8 +42,6 @@ using socketcap::capture_event_kind;
 constexpr auto stats_interval = std::chrono::seconds(5);
 /// If output does not drain after a stop (a reader that stopped reading), give up this late.
 constexpr auto stop_backstop = std::chrono::seconds(2);
-constexpr std::string_view no_tls_support =
-    "tls.enabled: this build of source-socket has no TLS support (built without wolfSSL)";
 
 /// reconnect_delay alone: a fixed delay; with reconnect_max_delay: exponential backoff.
 struct configured_reconnect {
@@ -134,13 +132,13 @@ private:
             return start_with<Codec>(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()));
         }
 #if SOCKETCAP_HAS_TLS
-        auto made = socketcap::tls::make_context(tls_options(opts_.config.tls));
+        auto made = socketcap::tls::make_context(opts_.config.tls);
         if (made.ec) return fail_at_start(made.message);
         const auto& c = opts_.config;
         start_with<Codec>(socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(),
-                                                        std::move(made.context), tls_options(c.tls)));
+                                                        std::move(made.context), c.tls));
 #else
-        fail_at_start(std::string(no_tls_support));
+        fail_at_start(std::string(flow::no_tls_support_message));
 #endif
     }
 
@@ -368,13 +366,13 @@ std::string check_connection(const flow::endpoint_config& config, std::string* a
         return check_with(socketcap::tcp_connector(config.host, config.port, config.connection_timeout_duration()),
                           address);
 #if SOCKETCAP_HAS_TLS
-    auto made = socketcap::tls::make_context(tls_options(config.tls));
+    auto made = socketcap::tls::make_context(config.tls);
     if (made.ec) return made.message;
     return check_with(socketcap::tls::tls_connector(config.host, config.port, config.connection_timeout_duration(),
-                                                    std::move(made.context), tls_options(config.tls)),
+                                                    std::move(made.context), config.tls),
                       address);
 #else
-    return std::string(no_tls_support);
+    return std::string(flow::no_tls_support_message);
 #endif
 }
 

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The capture loop: connect, run a session until the connection ends, wait reconnect_delay,
-// connect again. Each connection is a new session (new session_id, sequence from 1).
+// The connector's capture (the library's capture_engine with the Flow envelope and logs), and
+// the one-connection check of validate and `check`.
 #ifndef SOCKETCAP_TOOLS_SOURCE_SOCKET_CAPTURE_HPP
 #define SOCKETCAP_TOOLS_SOURCE_SOCKET_CAPTURE_HPP
 
 #include <socketcap/flow/config.hpp>
 #include <socketcap/flow/request.hpp>
-#if SOCKETCAP_HAS_TLS
-#include <socketcap/tls/options.hpp>
-#endif
 
 #include <cstdint>
 #include <string>
@@ -29,12 +26,6 @@ struct capture_options {
 /// (reconnect attempts exhausted, stdout closed) → 1 with the reason logged last.
 int run_capture(const capture_options& opts);
 
-#if SOCKETCAP_HAS_TLS
-/// The TLS library's options from the connector's `tls` block.
-inline socketcap::tls::client_options tls_options(const socketcap::flow::tls_config& t) {
-    return {t.verify_cert, t.ca_cert, t.client_cert, t.client_key, t.client_key_password, t.server_hostname};
-}
-#endif
 
 /// Error text for a failed connection check, or empty when host:port accepted a connection
 /// within connection_timeout (with TLS: a verified handshake, and a first read that the server
