@@ -14,8 +14,8 @@ namespace socketcap {
 // so its state is shared and the handler only acts while the session is alive.
 // Idleness is time spent in a read without bytes: while the session waits for its sink
 // (back-pressure) the server is not idle, so the timer only expires during a read.
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-struct session<Transport, Codec, CheckpointPolicy, Timer>::watchdog {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+struct session<Transport, Codec, CheckpointPolicy, Timer, Framer>::watchdog {
     explicit watchdog(const typename Transport::executor_type& ex) : timer(ex) {}
     Timer timer;
     typename Timer::time_point last_activity; // start of the read, or its last bytes
@@ -42,24 +42,35 @@ struct session<Transport, Codec, CheckpointPolicy, Timer>::watchdog {
     }
 };
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-session<Transport, Codec, CheckpointPolicy, Timer>::session(Transport& transport, Codec codec, session_options opts,
-                                                     CheckpointPolicy policy)
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& transport, Codec codec,
+                                                                    session_options opts, CheckpointPolicy policy)
+    requires std::constructible_from<Framer, std::size_t>
     : transport_(transport),
       opts_(std::move(opts)),
       policy_(std::move(policy)),
       pipeline_(std::move(codec), opts_.pipeline),
       env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-void session<Transport, Codec, CheckpointPolicy, Timer>::stop() {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+template <std::same_as<Framer> F>
+session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& transport, Codec codec, F framer,
+                                                                    session_options opts, CheckpointPolicy policy)
+    : transport_(transport),
+      opts_(std::move(opts)),
+      policy_(std::move(policy)),
+      pipeline_(std::move(codec), std::move(framer), opts_.pipeline),
+      env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::stop() {
     stopped_ = true;
     std::error_code ignored;
     transport_.lowest_layer().cancel(ignored);
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-void session<Transport, Codec, CheckpointPolicy, Timer>::write_checkpoint(output_buffer& out) {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::write_checkpoint(output_buffer& out) {
     if (opts_.write_checkpoint) {
         auto& s = pipeline_.stats();
         opts_.write_checkpoint(out, session_progress{env_.session_id(), env_.sequence(), s.bytes, s.documents});
@@ -69,9 +80,9 @@ void session<Transport, Codec, CheckpointPolicy, Timer>::write_checkpoint(output
     policy_.on_checkpoint();
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
 template <sink Sink>
-asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Timer>::run(Sink& sink) {
+asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Timer, Framer>::run(Sink& sink) {
     using asio::experimental::as_tuple;
     using asio::use_awaitable;
     session_result result;
