@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The `json` codec: NDJSON by default (any framer works: then each frame). Each line must be a
-// JSON object; it is validated with simdjson's
-// DOM parser (On-Demand does not validate what it does not touch) and its original bytes are
-// copied into `data`. Anything Flow's runtime would reject becomes an error document
+// The `json` codec: NDJSON by default. Each line (each frame, over another framer) must be a
+// JSON object; it is validated with simdjson's DOM parser (On-Demand does not validate what it
+// does not touch) and its original bytes are copied into `data`. Anything Flow's runtime would reject becomes an error document
 // (docs/connector.md, "What Flow accepts").
 #ifndef SOCKETCAP_JSON_CODEC_HPP
 #define SOCKETCAP_JSON_CODEC_HPP
