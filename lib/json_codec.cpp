@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,22 @@ std::size_t first_invalid_utf8(std::string_view s) noexcept {
         i += n;
     }
     return std::string_view::npos;
+}
+
+// The valid object verbatim, except that a line break between its tokens (a framer other
+// than line_framer may deliver one) becomes a space: a document is one line of NDJSON. A valid
+// document has no raw line break inside a string, so every one is whitespace.
+void write_data(output_buffer& out, std::string_view doc, bool no_newline) {
+    append(out, R"("data":)");
+    std::size_t at = out.size();
+    json::write_raw(out, doc);
+    if (no_newline) return;
+    char* end = out.data() + out.size();
+    for (char* p = out.data() + at; p != end; ++p) {
+        p = static_cast<char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (p == nullptr) break;
+        *p = ' ';
+    }
 }
 
 void write_error_body(output_buffer& out, std::string_view message, std::string_view raw) {
@@ -406,7 +423,7 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
         if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     }
     if (f.kind == frame_kind::oversized) {
-        detail::write_oversized_body(out, "line", max_frame_, line.substr(0, opts_.error_raw_bytes), false);
+        detail::write_oversized_body(out, "line", f.max_frame_bytes, line.substr(0, opts_.error_raw_bytes), false);
         return encode_result::error_document;
     }
     std::string_view doc = trim(line);
@@ -423,8 +440,7 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
                 write_error_body(out, fmt::format("expected a JSON object, got {}", v.root), line);
                 return encode_result::error_document;
             }
-            append(out, R"("data":)");
-            json::write_raw(out, doc);
+            write_data(out, doc, f.no_newline);
             return encode_result::document;
         }
     }
@@ -439,8 +455,7 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
         write_error_body(out, fmt::format("expected a JSON object, got {}", type_name(root.type())), line);
         return encode_result::error_document;
     }
-    append(out, R"("data":)");
-    json::write_raw(out, doc);
+    write_data(out, doc, f.no_newline);
     return encode_result::document;
 }
 

@@ -15,9 +15,9 @@
 
 class key_value_codec {
 public:
-    using framer_type = socketcap::line_framer; // one record per line
-
-    framer_type make_framer(std::size_t max_frame_bytes) noexcept { return framer_type(max_frame_bytes); }
+    // One record per line unless the pipeline names another framer: the codec never sees how
+    // frames are cut.
+    using default_framer = socketcap::line_framer;
 
     // Never throws (bad_alloc aside) and always writes valid JSON: write_string escapes and
     // replaces ill-formed UTF-8.

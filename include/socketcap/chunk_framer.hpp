@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// Raw-chunk framing (the `plain` codec): every read is one frame, cut to max_frame_bytes.
+// Raw-chunk framing (the `plain` codec's default): every read is one frame, cut to max_frame_bytes.
 // An incomplete UTF-8 sequence at the end of a chunk is left for the next one, so text codecs
 // never break a character that arrived across two reads.
 #ifndef SOCKETCAP_CHUNK_FRAMER_HPP
 #define SOCKETCAP_CHUNK_FRAMER_HPP
 
-#include <socketcap/frame.hpp>
+#include <socketcap/framer.hpp>
 #include <socketcap/utf8.hpp>
 
 #include <algorithm>

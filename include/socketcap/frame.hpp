@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// Frames and the framer concept: incremental, sans-I/O splitting of a byte stream.
+// A frame: one step of a framer (socketcap/framer.hpp has the framer concept).
 #ifndef SOCKETCAP_FRAME_HPP
 #define SOCKETCAP_FRAME_HPP
 
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -27,22 +26,17 @@ struct frame {
     /// Readable bytes past payload.end(); frames from a receive_buffer have at least
     /// receive_buffer::padding, which lets the json codec parse them in place.
     std::size_t padding = 0;
-};
-
-/// Framer requirements (docs/design.md has the table):
-///  - f.next(input, eof): `input` is every unconsumed byte; after need_more the next call passes
-///    the same bytes followed by new ones (a framer may remember how far it already scanned).
-///    With eof true, a trailing frame is returned as `partial`. Never throws.
-///  - f.reset(): forget all state (a new stream begins).
-///  - f.max_frame_bytes(): the largest payload it returns; memory a caller needs is bounded by
-///    max_frame_bytes() + a read, because longer frames come out as `oversized` early.
-template <class F>
-concept framer = std::movable<F> && requires(F& f, const F& cf, std::string_view in, bool eof) {
-    { f.next(in, eof) } noexcept -> std::same_as<frame>;
-    { f.reset() } noexcept;
-    { cf.max_frame_bytes() } noexcept -> std::convertible_to<std::size_t>;
+    /// For `oversized`: the limit the frame exceeded, so a codec can say so without knowing
+    /// the framer (a pipeline fills it in from the framer's max_frame_bytes() if left 0).
+    std::size_t max_frame_bytes = 0;
+    /// The framer guarantees the payload holds no '\n' (line_framer), so a codec that copies
+    /// bytes into NDJSON output verbatim need not look for one.
+    bool no_newline = false;
 };
 
 } // namespace socketcap
+
+// The framer concept lived here before it got its own header; includers still get it.
+#include <socketcap/framer.hpp>
 
 #endif

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The `json` codec: NDJSON. Each line must be a JSON object; it is validated with simdjson's
-// DOM parser (On-Demand does not validate what it does not touch) and its original bytes are
-// copied into `data`. Anything Flow's runtime would reject becomes an error document
+// The `json` codec: NDJSON by default. Each line (each frame, over another framer) must be a
+// JSON object; it is validated with simdjson's DOM parser (On-Demand does not validate what it
+// does not touch) and its original bytes are copied into `data`. Anything Flow's runtime would reject becomes an error document
 // (docs/connector.md, "What Flow accepts").
 #ifndef SOCKETCAP_JSON_CODEC_HPP
 #define SOCKETCAP_JSON_CODEC_HPP
 
 #include <socketcap/codec.hpp>
-#include <socketcap/line_framer.hpp>
+#include <socketcap/line_framer.hpp> // the default framer
 
 #include <memory>
 
@@ -15,7 +15,8 @@ namespace socketcap {
 
 class json_codec {
 public:
-    using framer_type = line_framer;
+    /// NDJSON by default; pipeline<json_codec, F> reads one JSON value per frame of F.
+    using default_framer = line_framer;
 
     struct options {
         /// Deeper nesting is an error. 126: Flow's runtime parses a captured document with
@@ -31,11 +32,6 @@ public:
     json_codec& operator=(json_codec&&) noexcept;
     ~json_codec();
 
-    framer_type make_framer(std::size_t max_frame_bytes) noexcept {
-        max_frame_ = max_frame_bytes;
-        return framer_type(max_frame_bytes);
-    }
-
     /// Never throws (std::bad_alloc aside). Frames with padding >= 64 are parsed in place.
     encode_result encode(const frame& f, output_buffer& out);
 
@@ -45,7 +41,6 @@ private:
     struct impl;
     std::unique_ptr<impl> impl_;
     options opts_;
-    std::size_t max_frame_ = 0;
     bool at_stream_start_ = true;
 };
 

@@ -4,7 +4,7 @@
 #ifndef SOCKETCAP_LINE_FRAMER_HPP
 #define SOCKETCAP_LINE_FRAMER_HPP
 
-#include <socketcap/frame.hpp>
+#include <socketcap/framer.hpp>
 
 #include <cstring>
 
@@ -47,21 +47,21 @@ inline frame line_framer::next(std::string_view in, bool eof) noexcept {
         scanned_ = 0;
         auto end = static_cast<std::size_t>(nl - in.data());
         auto line = strip_cr(in.substr(0, end));
-        if (line.size() > max_) return {frame_kind::oversized, line.substr(0, max_), end + 1};
-        return {frame_kind::complete, line, end + 1};
+        if (line.size() > max_) return {frame_kind::oversized, line.substr(0, max_), end + 1, 0, max_, true};
+        return {frame_kind::complete, line, end + 1, 0, 0, true};
     }
     scanned_ = in.size();
     // One byte of slack: a '\r' at the end may still turn out to be half of a CRLF.
     if (in.size() > max_ + 1) {
         scanned_ = 0;
         discarding_ = true;
-        return {frame_kind::oversized, in.substr(0, max_), in.size()};
+        return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true};
     }
     if (eof && !in.empty()) {
         scanned_ = 0;
         // The slack byte was only for a CR that an LF might follow: none will now.
-        if (in.size() > max_) return {frame_kind::oversized, in.substr(0, max_), in.size()};
-        return {frame_kind::partial, in, in.size()};
+        if (in.size() > max_) return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true};
+        return {frame_kind::partial, in, in.size(), 0, 0, true};
     }
     return {};
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The sans-I/O heart of a session: bytes in, documents out. It owns the receive buffer, the
-// framer and the codec; a transport fills prepare() and calls commit(); documents wrapped by a
+// The sans-I/O heart of a session: bytes in, documents out. It owns the receive buffer, a
+// framer and a codec, two independent policies (any codec over any framer); a transport fills prepare() and calls commit(); documents wrapped by a
 // document_envelope are appended to an output_buffer. No I/O, no exceptions (bad_alloc aside),
 // so tests and fuzzers drive it directly with feed().
 #ifndef SOCKETCAP_PIPELINE_HPP
@@ -8,8 +8,11 @@
 
 #include <socketcap/codec.hpp>
 #include <socketcap/document.hpp>
+#include <socketcap/framer.hpp>
+#include <socketcap/line_framer.hpp>
 #include <socketcap/receive_buffer.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <span>
 
@@ -31,10 +34,39 @@ struct pipeline_stats {
     std::uint64_t blank_frames = 0;     ///< frames that made no document (blank NDJSON lines)
 };
 
+namespace detail {
+template <class C>
+struct default_framer_of {
+    using type = line_framer; // a codec that names none reads lines
+};
+template <class C>
+    requires requires { typename C::default_framer; }
+struct default_framer_of<C> {
+    using type = typename C::default_framer;
+};
+// Codecs written before framing was a policy of its own name theirs `framer_type`.
+template <class C>
+    requires requires { typename C::framer_type; } && (!requires { typename C::default_framer; })
+struct default_framer_of<C> {
+    using type = typename C::framer_type;
+};
+} // namespace detail
+
+/// The framer a pipeline or session uses when none is named: `Codec::default_framer`, else
+/// (older codecs) `Codec::framer_type`, else line_framer.
 template <codec Codec>
+using default_framer_t = typename detail::default_framer_of<Codec>::type;
+
+template <codec Codec, framer Framer = default_framer_t<Codec>>
 class pipeline {
 public:
-    explicit pipeline(Codec codec = Codec{}, pipeline_options opts = {});
+    /// The framer is Framer(opts.max_frame_bytes).
+    explicit pipeline(Codec codec = Codec{}, pipeline_options opts = {})
+        requires std::constructible_from<Framer, std::size_t>;
+    /// A framer configured by the caller; its max_frame_bytes() is the limit (the one in
+    /// `opts` is not used). A template only so that `pipeline(codec, {})` still means options.
+    template <std::same_as<Framer> F>
+    pipeline(Codec codec, F framer, pipeline_options opts = {});
 
     /// Where the next read goes (read_size bytes, or fewer while an overlong frame is pending).
     std::span<char> prepare() { return buffer_.prepare(opts_.read_size); }
@@ -56,13 +88,14 @@ public:
     /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size.
     std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
     Codec& codec() noexcept { return codec_; }
+    Framer& framer() noexcept { return framer_; }
 
 private:
     void drain(bool eof, document_envelope& env, output_buffer& out);
 
     pipeline_options opts_;
     Codec codec_;
-    typename Codec::framer_type framer_;
+    Framer framer_;
     receive_buffer buffer_;
     pipeline_stats stats_;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// session<Transport, Codec, CheckpointPolicy, Timer>: one connection's life. It reads from a connected
-// transport, runs the bytes through a pipeline, and writes documents and checkpoints to a sink.
+// session<Transport, Codec, CheckpointPolicy, Timer, Framer>: one connection's life. It reads from a
+// connected transport, runs the bytes through a pipeline, and writes documents and checkpoints
+// to a sink.
 // Connecting (and reconnecting) is the caller's business: a new connection is a new session,
 // with a new session_id and sequence from 1, and frames never cross from one to the next.
 #ifndef SOCKETCAP_SESSION_HPP
@@ -10,6 +11,7 @@
 #include <socketcap/codec.hpp>
 #include <socketcap/document.hpp>
 #include <socketcap/error.hpp>
+#include <socketcap/framer.hpp>
 #include <socketcap/pipeline.hpp>
 #include <socketcap/sink.hpp>
 #include <socketcap/transport.hpp>
@@ -19,6 +21,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,14 +60,20 @@ struct session_result {
     pipeline_stats stats;
 };
 
-/// `Timer`: the Asio timer (and so the clock) of the idle timeout; tests pass
-/// testing::manual_timer to move time by hand.
+/// `Timer`: the Asio timer (and so the clock) of the idle timeout and of the checkpoint
+/// policy's max_latency(); tests pass testing::manual_timer to move time by hand.
+/// `Framer`: how the stream is cut into frames for the codec (default_framer_t<Codec> unless named).
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy = checkpoint_per_read,
-          class Timer = asio::steady_timer>
+          class Timer = asio::steady_timer, framer Framer = default_framer_t<Codec>>
 class session {
 public:
     /// `transport` is connected (and handshaken) by the caller and must outlive the session.
-    session(Transport& transport, Codec codec, session_options opts, CheckpointPolicy policy = {});
+    /// The framer is Framer(opts.pipeline.max_frame_bytes).
+    session(Transport& transport, Codec codec, session_options opts, CheckpointPolicy policy = {})
+        requires std::constructible_from<Framer, std::size_t>;
+    /// A framer configured by the caller; its max_frame_bytes() is the limit.
+    template <std::same_as<Framer> F>
+    session(Transport& transport, Codec codec, F framer, session_options opts, CheckpointPolicy policy = {});
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
@@ -83,22 +92,35 @@ public:
     void stop();
 
     const std::string& session_id() const noexcept { return env_.session_id(); }
-    const pipeline<Codec>& get_pipeline() const noexcept { return pipeline_; }
+    const pipeline<Codec, Framer>& get_pipeline() const noexcept { return pipeline_; }
 
 private:
     struct watchdog;
     void write_checkpoint(output_buffer& out);
+    bool pending() const noexcept { return pipeline_.stats().documents != checkpointed_documents_; }
 
     Transport& transport_;
     session_options opts_;
     CheckpointPolicy policy_;
-    pipeline<Codec> pipeline_;
+    pipeline<Codec, Framer> pipeline_;
     document_envelope env_;
     std::shared_ptr<watchdog> watchdog_;
     std::uint64_t checkpointed_documents_ = 0;
     std::uint64_t checkpoints_ = 0;
     bool stopped_ = false;
 };
+
+// `session s(transport, codec, [framer,] opts[, policy]);` picks the template arguments.
+template <transport Transport, codec Codec>
+session(Transport&, Codec, session_options) -> session<Transport, Codec>;
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy>
+session(Transport&, Codec, session_options, CheckpointPolicy) -> session<Transport, Codec, CheckpointPolicy>;
+template <transport Transport, codec Codec, framer Framer>
+session(Transport&, Codec, Framer, session_options)
+    -> session<Transport, Codec, checkpoint_per_read, asio::steady_timer, Framer>;
+template <transport Transport, codec Codec, framer Framer, checkpoint_policy CheckpointPolicy>
+session(Transport&, Codec, Framer, session_options, CheckpointPolicy)
+    -> session<Transport, Codec, CheckpointPolicy, asio::steady_timer, Framer>;
 
 } // namespace socketcap
 

@@ -13,6 +13,7 @@
 #include <socketcap/document.hpp>
 #include <socketcap/error.hpp>
 #include <socketcap/frame.hpp>
+#include <socketcap/framer.hpp>
 #include <socketcap/json_codec.hpp>
 #include <socketcap/json_writer.hpp>
 #include <socketcap/line_framer.hpp>

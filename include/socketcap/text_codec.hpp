@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The `line` and `plain` codecs: the frame as a string, in `data.value` and in `raw`.
+// The text codec: the frame as a string, in `data.value` and in `raw`. It works over any
+// framer; `line_codec` and `plain_codec` are the text codec with a default framer each.
 #ifndef SOCKETCAP_TEXT_CODEC_HPP
 #define SOCKETCAP_TEXT_CODEC_HPP
 
@@ -17,22 +18,14 @@ void write_oversized_body(output_buffer& out, std::string_view what, std::size_t
                           std::string_view head, bool with_raw);
 } // namespace detail
 
-template <framer Framer>
-class basic_text_codec {
+class text_codec {
 public:
-    using framer_type = Framer;
-
-    explicit basic_text_codec(std::size_t error_raw_bytes = default_error_raw_bytes) noexcept
+    explicit text_codec(std::size_t error_raw_bytes = default_error_raw_bytes) noexcept
         : error_raw_bytes_(error_raw_bytes) {}
-
-    framer_type make_framer(std::size_t max_frame_bytes) noexcept {
-        max_frame_ = max_frame_bytes;
-        return framer_type(max_frame_bytes);
-    }
 
     encode_result encode(const frame& f, output_buffer& out) const {
         if (f.kind == frame_kind::oversized) {
-            detail::write_oversized_body(out, "line", max_frame_, f.payload.substr(0, error_raw_bytes_),
+            detail::write_oversized_body(out, "line", f.max_frame_bytes, f.payload.substr(0, error_raw_bytes_),
                                          true);
             return encode_result::error_document;
         }
@@ -44,7 +37,15 @@ public:
 
 private:
     std::size_t error_raw_bytes_;
-    std::size_t max_frame_ = 0; // remembered for the oversized message
+};
+
+/// The text codec with `Framer` as its default framer: pipeline<basic_text_codec<F>> frames
+/// with F, and pipeline<basic_text_codec<F>, G> with G.
+template <framer Framer>
+class basic_text_codec : public text_codec {
+public:
+    using default_framer = Framer;
+    using text_codec::text_codec;
 };
 
 /// `line`: newline-delimited text; an empty line is a document with "".
@@ -52,6 +53,7 @@ using line_codec = basic_text_codec<line_framer>;
 /// `plain`: each read as one document (cut at max_frame_bytes, never inside a character).
 using plain_codec = basic_text_codec<chunk_framer>;
 
+static_assert(codec<text_codec>);
 static_assert(codec<line_codec>);
 static_assert(codec<plain_codec>);
 

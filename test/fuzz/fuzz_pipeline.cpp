@@ -34,7 +34,7 @@ document_envelope make_envelope() {
 template <class Codec>
 std::string run_split(Codec codec, pipeline_options opts, fuzz::split_plan& splits, std::string_view in) {
     // The framer's limit, which may be larger than asked (chunk_framer: at least 4 bytes).
-    const std::size_t max_frame = codec.make_framer(opts.max_frame_bytes).max_frame_bytes();
+    const std::size_t max_frame = default_framer_t<Codec>(opts.max_frame_bytes).max_frame_bytes();
     const std::size_t bound = max_frame + 1 + opts.read_size;
     pipeline<Codec> p(std::move(codec), opts);
     auto env = make_envelope();

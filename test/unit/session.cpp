@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // session on the scripted transport and the manual clock: idle timeouts to the nanosecond,
 // reads split anywhere, transport errors, with no socket and no sleep.
+#include <socketcap/chunk_framer.hpp>
+#include <socketcap/json_codec.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/testing/manual_clock.hpp>
 #include <socketcap/testing/scripted_transport.hpp>
@@ -13,6 +15,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace socketcap;
@@ -44,14 +47,15 @@ std::string text(std::string_view value, bool partial = false) {
     return s;
 }
 
-struct harness {
+template <class Session>
+struct basic_harness {
     asio::io_context ctx;
     transport_t transport{ctx.get_executor()};
     memory_sink sink{ctx.get_executor()};
     std::optional<session_result> result;
-    std::unique_ptr<session_t> s;
+    std::unique_ptr<Session> s;
 
-    explicit harness(std::chrono::steady_clock::duration idle = {}) {
+    explicit basic_harness(std::chrono::steady_clock::duration idle = {}, auto... policy_and_framer) {
         manual_clock::reset();
         session_options o;
         o.source_host = "h";
@@ -60,7 +64,7 @@ struct harness {
         o.write_checkpoint = [](output_buffer& out, const session_progress& p) {
             append(out, fmt::format("checkpoint {} {}\n", p.sequence, p.documents));
         };
-        s = std::make_unique<session_t>(transport, line_codec{}, std::move(o));
+        s = std::make_unique<Session>(transport, line_codec{}, std::move(o), policy_and_framer...);
     }
     void start() {
         s->async_run(sink, [this](std::exception_ptr e, session_result r) {
@@ -74,6 +78,8 @@ struct harness {
         ctx.poll();
     }
 };
+
+using harness = basic_harness<session_t>;
 
 } // namespace
 
@@ -151,4 +157,86 @@ TEST_CASE("session: stop() during a silent read ends it at once with operation_a
     CHECK(h.result->ec == asio::error::operation_aborted);
     CHECK(bodies(h.sink.str()) ==
           std::vector<std::string>{text("a"), "checkpoint 1 1", text("part", true), "checkpoint 2 2"});
+}
+
+// The checkpoint policy's latency bound, on the manual clock.
+namespace {
+using every_session_t = session<transport_t, line_codec, checkpoint_every, testing::manual_timer>;
+using every_harness = basic_harness<every_session_t>;
+checkpoint_every every_1000_or_2s() { return checkpoint_every{.documents = 1000, .latency = 2s}; }
+} // namespace
+
+TEST_CASE("session: checkpoint_every's latency checkpoints a pending document after exactly 2 s of silence") {
+    every_harness h({}, every_1000_or_2s());
+    h.transport.data("a\n");
+    h.start();
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a")});
+    h.advance(1999ms);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a")});
+    h.advance(999'999ns);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a")}); // one nanosecond short
+    h.advance(1ns);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1"});
+    CHECK(!h.result); // the read goes on
+    h.advance(1h);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1"}); // nothing pending
+    h.s->stop();
+    h.ctx.poll();
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::operation_aborted);
+    CHECK(h.result->documents == 1);
+    CHECK(h.result->checkpoints == 1);
+}
+
+TEST_CASE("session: the latency counts from the oldest pending document, through reads that keep coming") {
+    every_harness h({}, every_1000_or_2s());
+    // t=0 a, t=1.5 b (pending since 0), t=2 checkpoint, t=3 c, t=4.5 d: due at 3+2 = 5 while
+    // reading; t=5.5 e arrives 0.5 s after that checkpoint, then the stream ends.
+    h.transport.data("a\n").pause(1500ms).data("b\n").pause(1500ms).data("c\n").pause(1500ms).data("d\n")
+        .pause(1000ms).data("e\n").eof();
+    h.start();
+    h.advance(1500ms);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), text("b")});
+    h.advance(500ms);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), text("b"), "checkpoint 2 2"});
+    h.advance(1000ms);
+    h.advance(1500ms);
+    CHECK(bodies(h.sink.str()) ==
+          std::vector<std::string>{text("a"), text("b"), "checkpoint 2 2", text("c"), text("d")});
+    h.advance(499ms);
+    CHECK(bodies(h.sink.str()).size() == 5);
+    h.advance(1ms);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), text("b"), "checkpoint 2 2", text("c"),
+                                                           text("d"), "checkpoint 4 4"});
+    h.advance(500ms);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), text("b"), "checkpoint 2 2", text("c"),
+                                                           text("d"), "checkpoint 4 4", text("e"), "checkpoint 5 5"});
+}
+
+TEST_CASE("session: checkpoint_every without latency still holds documents until the counts or the end") {
+    every_harness h({}, checkpoint_every{.documents = 2});
+    h.transport.data("a\n").pause(1h).data("b\nc\n");
+    h.start();
+    h.advance(59min);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a")});
+    h.advance(1min);
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), text("b"), text("c"), "checkpoint 3 3"});
+}
+
+TEST_CASE("session: another framer than the codec's, named or deduced") {
+    using chunk_session_t = session<transport_t, line_codec, checkpoint_per_read, testing::manual_timer, chunk_framer>;
+    basic_harness<chunk_session_t> h({}, checkpoint_per_read{});
+    h.transport.data("a\nb").data("c").eof();
+    h.start();
+    REQUIRE(h.result);
+    CHECK(bodies(h.sink.str()) ==
+          std::vector<std::string>{text("a\\nb"), "checkpoint 1 1", text("c"), "checkpoint 2 2"});
+    // `session s(transport, codec, framer, opts)` picks the framer (and the default clock).
+    asio::io_context ctx;
+    transport_t t(ctx.get_executor());
+    session s(t, json_codec{}, chunk_framer(64), session_options{});
+    STATIC_REQUIRE(std::is_same_v<decltype(s), session<transport_t, json_codec, checkpoint_per_read,
+                                                       asio::steady_timer, chunk_framer>>);
 }

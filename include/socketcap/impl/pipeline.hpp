@@ -7,39 +7,45 @@
 
 namespace socketcap {
 
-template <codec Codec>
-pipeline<Codec>::pipeline(Codec codec, pipeline_options opts)
+template <codec Codec, framer Framer>
+pipeline<Codec, Framer>::pipeline(Codec codec, pipeline_options opts)
+    requires std::constructible_from<Framer, std::size_t>
+    : pipeline(std::move(codec), Framer(opts.max_frame_bytes), opts) {}
+
+template <codec Codec, framer Framer>
+template <std::same_as<Framer> F>
+pipeline<Codec, Framer>::pipeline(Codec codec, F framer, pipeline_options opts)
     : opts_(opts),
       codec_(std::move(codec)),
-      framer_(codec_.make_framer(opts.max_frame_bytes)),
+      framer_(std::move(framer)),
       // An overlong frame is detected once it exceeds max_frame_bytes (+1 for a CR), so the
       // buffer never needs more than that plus one read. The framer's own limit counts: it
       // may be larger than asked (chunk_framer holds back up to 3 bytes of a character), and a
       // buffer too small for what it holds back would stall the stream.
       buffer_(framer_.max_frame_bytes() + 1 + opts.read_size) {}
 
-template <codec Codec>
-void pipeline<Codec>::commit(std::size_t n, document_envelope& env, output_buffer& out) {
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::commit(std::size_t n, document_envelope& env, output_buffer& out) {
     buffer_.commit(n);
     stats_.bytes += n;
     drain(false, env, out);
 }
 
-template <codec Codec>
-void pipeline<Codec>::finish(document_envelope& env, output_buffer& out) {
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::finish(document_envelope& env, output_buffer& out) {
     drain(true, env, out);
     buffer_.clear();
 }
 
-template <codec Codec>
-void pipeline<Codec>::reset() noexcept {
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::reset() noexcept {
     buffer_.clear();
     framer_.reset();
     codec_.reset();
 }
 
-template <codec Codec>
-void pipeline<Codec>::feed(std::string_view bytes, document_envelope& env, output_buffer& out) {
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::feed(std::string_view bytes, document_envelope& env, output_buffer& out) {
     while (!bytes.empty()) {
         auto area = prepare();
         std::size_t n = std::min(area.size(), bytes.size());
@@ -49,8 +55,8 @@ void pipeline<Codec>::feed(std::string_view bytes, document_envelope& env, outpu
     }
 }
 
-template <codec Codec>
-void pipeline<Codec>::drain(bool eof, document_envelope& env, output_buffer& out) {
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::drain(bool eof, document_envelope& env, output_buffer& out) {
     for (;;) {
         frame f = framer_.next(buffer_.data(), eof);
         switch (f.kind) {
@@ -67,6 +73,7 @@ void pipeline<Codec>::drain(bool eof, document_envelope& env, output_buffer& out
         case frame_kind::complete: {
             // Every payload lies inside the buffer's data, which has padding after it.
             f.padding = static_cast<std::size_t>(buffer_.data().end() - f.payload.end()) + receive_buffer::padding;
+            if (f.kind == frame_kind::oversized && f.max_frame_bytes == 0) f.max_frame_bytes = framer_.max_frame_bytes();
             std::size_t mark = out.size();
             env.open(out);
             encode_result r = codec_.encode(f, out);

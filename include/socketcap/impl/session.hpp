@@ -8,14 +8,17 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <optional>
+#include <tuple>
+
 namespace socketcap {
 
 // The idle timer outlives the session if its handler is still queued when the session ends,
 // so its state is shared and the handler only acts while the session is alive.
 // Idleness is time spent in a read without bytes: while the session waits for its sink
 // (back-pressure) the server is not idle, so the timer only expires during a read.
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-struct session<Transport, Codec, CheckpointPolicy, Timer>::watchdog {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+struct session<Transport, Codec, CheckpointPolicy, Timer, Framer>::watchdog {
     explicit watchdog(const typename Transport::executor_type& ex) : timer(ex) {}
     Timer timer;
     typename Timer::time_point last_activity; // start of the read, or its last bytes
@@ -42,24 +45,35 @@ struct session<Transport, Codec, CheckpointPolicy, Timer>::watchdog {
     }
 };
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-session<Transport, Codec, CheckpointPolicy, Timer>::session(Transport& transport, Codec codec, session_options opts,
-                                                     CheckpointPolicy policy)
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& transport, Codec codec,
+                                                                    session_options opts, CheckpointPolicy policy)
+    requires std::constructible_from<Framer, std::size_t>
     : transport_(transport),
       opts_(std::move(opts)),
       policy_(std::move(policy)),
       pipeline_(std::move(codec), opts_.pipeline),
       env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-void session<Transport, Codec, CheckpointPolicy, Timer>::stop() {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+template <std::same_as<Framer> F>
+session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& transport, Codec codec, F framer,
+                                                                    session_options opts, CheckpointPolicy policy)
+    : transport_(transport),
+      opts_(std::move(opts)),
+      policy_(std::move(policy)),
+      pipeline_(std::move(codec), std::move(framer), opts_.pipeline),
+      env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::stop() {
     stopped_ = true;
     std::error_code ignored;
     transport_.lowest_layer().cancel(ignored);
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
-void session<Transport, Codec, CheckpointPolicy, Timer>::write_checkpoint(output_buffer& out) {
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::write_checkpoint(output_buffer& out) {
     if (opts_.write_checkpoint) {
         auto& s = pipeline_.stats();
         opts_.write_checkpoint(out, session_progress{env_.session_id(), env_.sequence(), s.bytes, s.documents});
@@ -69,9 +83,9 @@ void session<Transport, Codec, CheckpointPolicy, Timer>::write_checkpoint(output
     policy_.on_checkpoint();
 }
 
-template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer>
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
 template <sink Sink>
-asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Timer>::run(Sink& sink) {
+asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Timer, Framer>::run(Sink& sink) {
     using asio::experimental::as_tuple;
     using asio::use_awaitable;
     session_result result;
@@ -99,14 +113,57 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
         co_return true;
     };
 
+    // The checkpoint policy's latency bound: documents pending since `pending_since` are
+    // checkpointed at pending_since + latency, whether or not a read completes by then.
+    const auto latency = std::chrono::duration_cast<typename Timer::duration>(checkpoint_max_latency(policy_));
+    std::optional<Timer> due_timer;
+    if (latency.count() > 0) due_timer.emplace(transport_.get_executor());
+    typename Timer::time_point pending_since{};
+
+    // A read that must not hold pending documents past their deadline. The read is never
+    // cancelled (a TLS stream may not survive that): it stays outstanding while the checkpoint
+    // is written, and the timer doubles as the wake-up when the read completes.
+    auto read_with_deadline = [&](asio::mutable_buffer area) -> asio::awaitable<std::tuple<std::error_code, std::size_t>> {
+        bool done = false;
+        std::error_code read_ec;
+        std::size_t read_n = 0;
+        Timer& wake = *due_timer;
+        wake.expires_at(pending_since + latency);
+        transport_.async_read_some(area, [&](std::error_code e, std::size_t k) {
+            read_ec = e;
+            read_n = k;
+            done = true;
+            wake.cancel();
+        });
+        while (!done) {
+            auto [wait_ec] = co_await wake.async_wait(as_tuple(use_awaitable));
+            if (done || wait_ec || !pending()) continue;
+            write_checkpoint(out);
+            if (watchdog_) watchdog_->reading = false; // waiting for the sink is not idleness
+            bool written = co_await flush();
+            if (watchdog_) {
+                watchdog_->reading = true;
+                watchdog_->last_activity = Timer::clock_type::now();
+            }
+            if (!written) {
+                std::error_code ignored;
+                transport_.lowest_layer().cancel(ignored); // the session ends: the read must first
+            }
+            wake.expires_at(Timer::time_point::max()); // now only the read can wake us
+        }
+        co_return std::tuple{read_ec, read_n};
+    };
+
     while (!stopped_) {
         auto area = pipeline_.prepare();
         if (watchdog_) {
             watchdog_->reading = true;
             watchdog_->last_activity = Timer::clock_type::now();
         }
-        auto [ec, n] = co_await transport_.async_read_some(asio::buffer(area.data(), area.size()),
-                                                           as_tuple(use_awaitable));
+        auto [ec, n] = due_timer && pending()
+            ? co_await read_with_deadline(asio::buffer(area.data(), area.size()))
+            : co_await transport_.async_read_some(asio::buffer(area.data(), area.size()), as_tuple(use_awaitable));
+        if (result.sink_failed) break;
         if (watchdog_) {
             watchdog_->reading = false;
             if (watchdog_->expired && ec != asio::error::operation_aborted) {
@@ -118,10 +175,17 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
         if (n != 0) {
             env_.stamp(std::chrono::system_clock::now());
             auto docs_before = pipeline_.stats().documents;
+            bool was_pending = pending();
             std::size_t out_before = out.size();
             pipeline_.commit(n, env_, out);
             std::size_t docs = pipeline_.stats().documents - docs_before;
-            if (policy_.after_read(docs, out.size() - out_before)) write_checkpoint(out);
+            bool now_due = policy_.after_read(docs, out.size() - out_before);
+            if (due_timer && !now_due && pending()) {
+                auto now = Timer::clock_type::now();
+                if (!was_pending) pending_since = now;
+                now_due = now - pending_since >= latency; // reads keep coming, but not the counts
+            }
+            if (now_due) write_checkpoint(out);
         }
         if (ec) {
             result.ec = ec;
