@@ -76,7 +76,8 @@ struct null_capture_observer {
 };
 
 /// One endpoint of a capture.
-template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy>
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy,
+          checkpoint_policy CheckpointPolicy = checkpoint_per_read, framer Framer = default_framer_t<Codec>>
 struct capture_endpoint {
     capture_endpoint(Connector c, ReconnectPolicy r) : connector(std::move(c)), reconnect(std::move(r)) {}
 
@@ -88,6 +89,10 @@ struct capture_endpoint {
     session_options session;
     /// A fresh codec for each connection.
     std::function<Codec()> make_codec = [] { return Codec{}; };
+    /// A fresh framer for each connection; empty: Framer(session.pipeline.max_frame_bytes).
+    std::function<Framer()> make_framer;
+    /// Copied into each session (checkpoint_every with a latency bound, say).
+    CheckpointPolicy checkpoints{};
     /// A connection that delivered no data still counts as healthy (the backoff resets) once it
     /// stayed up this long (the connector uses its reconnect delay); zero: every connection does.
     std::chrono::steady_clock::duration healthy_after{};
@@ -98,12 +103,15 @@ struct capture_endpoint {
     std::function<void(output_buffer&, const session_progress&, const capture_totals&)> write_checkpoint;
 };
 
+/// `Timer`: the clock of reconnect waits and of the sessions' idle timeouts and checkpoint
+/// latency (tests pass testing::manual_timer). `Framer`: how every endpoint's stream is framed.
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy,
-          checkpoint_policy CheckpointPolicy = checkpoint_per_read, class Timer = asio::steady_timer>
+          checkpoint_policy CheckpointPolicy = checkpoint_per_read, class Timer = asio::steady_timer,
+          framer Framer = default_framer_t<Codec>>
 class capture_engine {
 public:
-    using endpoint_type = capture_endpoint<Connector, Codec, ReconnectPolicy>;
-    using session_type = session<typename Connector::transport_type, Codec, CheckpointPolicy, Timer>;
+    using endpoint_type = capture_endpoint<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Framer>;
+    using session_type = session<typename Connector::transport_type, Codec, CheckpointPolicy, Timer, Framer>;
 
     capture_engine(asio::any_io_executor ex, std::vector<endpoint_type> endpoints);
     capture_engine(const capture_engine&) = delete;

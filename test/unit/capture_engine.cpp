@@ -5,6 +5,7 @@
 #include <socketcap/capture_engine.hpp>
 #include <socketcap/testing/manual_clock.hpp>
 #include <socketcap/testing/scripted_connector.hpp>
+#include <socketcap/chunk_framer.hpp>
 #include <socketcap/text_codec.hpp>
 
 #include <asio/io_context.hpp>
@@ -265,4 +266,41 @@ TEST_CASE("capture_engine: two endpoints share one sink; documents stay whole an
     h.ctx.poll();
     REQUIRE(h.result);
     CHECK(!*h.result);
+}
+
+TEST_CASE("capture_engine: a framer of the caller's choice, and checkpoints bounded in time on a slow stream") {
+    manual_clock::reset();
+    using engine = capture_engine<scripted_connector, line_codec, fixed_delay, checkpoint_every, testing::manual_timer,
+                                  chunk_framer>;
+    asio::io_context ctx;
+    memory_sink sink(ctx.get_executor());
+    recording_observer observer;
+    diagnostics diag;
+    scripted_connector c("feed", 1, 5s);
+    // chunk framing: each read is one document, newlines and all.
+    c.accept([](auto& t) { t.data("one\ntwo").pause(1s).data("three").pause(1h); });
+    engine::endpoint_type ep(c, fixed_delay(1s));
+    ep.checkpoints = checkpoint_every{.documents = 1000, .latency = 2s};
+    ep.write_checkpoint = [](output_buffer& out, const session_progress& p, const capture_totals&) {
+        append(out, fmt::format("checkpoint seq={}\n", p.sequence));
+    };
+    std::vector<engine::endpoint_type> eps;
+    eps.push_back(std::move(ep));
+    engine e(ctx.get_executor(), std::move(eps));
+    std::optional<std::error_code> result;
+    e.async_run(sink, observer, diag, [&](std::error_code ec) { result = ec; });
+    ctx.poll();
+    manual_clock::advance(1s);
+    ctx.poll();
+    CHECK(outputs(sink.str()) == std::vector<std::string>{"one\ntwo", "three"}); // no checkpoint yet
+    manual_clock::advance(999ms);
+    ctx.poll();
+    CHECK(outputs(sink.str()).size() == 2);
+    manual_clock::advance(1ms); // 2 s after the oldest pending document
+    ctx.poll();
+    CHECK(outputs(sink.str()) == std::vector<std::string>{"one\ntwo", "three", "checkpoint seq=2"});
+    e.stop();
+    ctx.poll();
+    REQUIRE(result);
+    CHECK(!*result);
 }

@@ -55,8 +55,8 @@ void ordered_sink<Sink>::start() {
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-struct capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::endpoint_state {
+          class Timer, framer Framer>
+struct capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::endpoint_state {
     explicit endpoint_state(const asio::any_io_executor& ex) : timer(ex) {}
     Timer timer;                            // the wait before reconnecting
     capture_totals totals;                  // finished sessions, initial included
@@ -67,8 +67,8 @@ struct capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer
 };
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::capture_engine(
+          class Timer, framer Framer>
+capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::capture_engine(
     asio::any_io_executor ex, std::vector<endpoint_type> endpoints)
     : ex_(std::move(ex)), endpoints_(std::move(endpoints)) {
     for (const auto& e : endpoints_) {
@@ -78,9 +78,9 @@ capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::capt
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
+          class Timer, framer Framer>
 template <sink Sink, capture_observer Observer, class Token>
-auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::async_run(Sink& out,
+auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::async_run(Sink& out,
                                                                                            Observer& observer,
                                                                                            diagnostics& diag,
                                                                                            Token&& token) {
@@ -108,8 +108,8 @@ auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>:
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stop() {
+          class Timer, framer Framer>
+void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::stop() {
     stopping_ = true;
     for (auto& st : states_) {
         if (st->live) st->live->stop();
@@ -119,8 +119,8 @@ void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>:
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::finish_with(std::error_code ec,
+          class Timer, framer Framer>
+void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::finish_with(std::error_code ec,
                                                                                              diagnostics& diag,
                                                                                              std::string message) {
     if (!result_) {
@@ -131,8 +131,8 @@ void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>:
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stats(std::size_t i) const {
+          class Timer, framer Framer>
+capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::stats(std::size_t i) const {
     const auto& st = *states_[i];
     capture_stats s;
     s.totals = st.totals;
@@ -148,8 +148,8 @@ capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
-capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::stats() const {
+          class Timer, framer Framer>
+capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::stats() const {
     capture_stats all;
     for (std::size_t i = 0; i < states_.size(); ++i) {
         auto s = stats(i);
@@ -163,9 +163,9 @@ capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
-          class Timer>
+          class Timer, framer Framer>
 template <class Sink, class Observer>
-asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer>::run_endpoint(
+asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::run_endpoint(
     std::size_t i, Sink& out, Observer& observer, diagnostics& diag) {
     using asio::experimental::as_tuple;
     using asio::use_awaitable;
@@ -222,7 +222,9 @@ asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, Checkpoi
                     ep.write_checkpoint(buf, p, st.totals);
                 };
             }
-            session_type s(*transport, ep.make_codec(), std::move(so), CheckpointPolicy{});
+            const std::size_t max_frame = so.pipeline.max_frame_bytes;
+            session_type s(*transport, ep.make_codec(), ep.make_framer ? ep.make_framer() : Framer(max_frame),
+                           std::move(so), ep.checkpoints);
             ++st.sessions;
             st.live = &s;
             auto started = event(capture_event_kind::session_started);
