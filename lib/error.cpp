@@ -9,15 +9,8 @@ public:
     const char* name() const noexcept override { return "socketcap"; }
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::frame_too_large: return "frame exceeds max_frame_bytes";
-        case error::invalid_json: return "invalid JSON";
-        case error::not_an_object: return "JSON value is not an object";
-        case error::incomplete_frame: return "stream ended inside a frame";
         case error::idle_timeout: return "no data received within idle_timeout";
         case error::connect_timeout: return "connection not established within connection_timeout";
-        case error::sink_closed: return "output closed by its reader";
-        case error::invalid_config: return "invalid configuration";
-        case error::invalid_request: return "invalid protocol request";
         case error::reconnects_exhausted: return "reconnect attempts exhausted";
         case error::not_a_regular_file: return "not a regular file";
         case error::file_too_large: return "file larger than its limit";

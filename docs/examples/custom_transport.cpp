@@ -3,7 +3,7 @@
 // be re-run through a real session<…> (its framing, checkpoints and end-of-stream handling)
 // without a network. Any Asio AsyncReadStream with lowest_layer().cancel()/close() will do.
 // docs/library.md shows this file; the test suite compiles and runs it (suite 'examples').
-#include <socketcap/error.hpp> // session.hpp uses error_code without including it
+#include <socketcap/error.hpp>
 #include <socketcap/session.hpp>
 #include <socketcap/sink.hpp>
 #include <socketcap/text_codec.hpp>

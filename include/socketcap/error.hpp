@@ -11,19 +11,14 @@ namespace socketcap {
 
 using error_code = std::error_code;
 
+/// Every value is produced somewhere in the library; bad *input* is never an error code (it
+/// becomes an error document), so framing and JSON problems have none.
 enum class error {
-    frame_too_large = 1,  ///< a frame grew past max_frame_bytes before its delimiter arrived
-    invalid_json,         ///< a json-codec frame is not valid JSON
-    not_an_object,        ///< a json-codec frame is valid JSON but not an object
-    incomplete_frame,     ///< the stream ended inside a frame
-    idle_timeout,         ///< no bytes arrived for idle_timeout
-    connect_timeout,      ///< resolve + connect (+ handshake) took longer than connection_timeout
-    sink_closed,          ///< the output sink was closed by its reader
-    invalid_config,       ///< a configuration value is missing or out of range
-    invalid_request,      ///< a protocol request could not be parsed
-    reconnects_exhausted, ///< max_reconnect_attempts consecutive failures
-    not_a_regular_file,   ///< a file option names a directory, FIFO, device or socket
-    file_too_large,       ///< a file option names a file larger than its limit
+    idle_timeout = 5,         ///< no bytes arrived for idle_timeout (session)
+    connect_timeout = 6,      ///< resolve + connect (+ handshake) took longer than the timeout (connectors)
+    reconnects_exhausted = 10, ///< an endpoint failed max_attempts connects in a row (capture_engine)
+    not_a_regular_file = 11,  ///< a file option names a directory, FIFO, device or socket (read_regular_file)
+    file_too_large = 12,      ///< a file option names a file larger than its limit (read_regular_file)
 };
 
 /// The category of socketcap::error ("socketcap").
