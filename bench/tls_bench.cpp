@@ -11,7 +11,7 @@
 
 #include <socketcap/tls/connector.hpp>
 #include <socketcap/flow/response.hpp>
-#include <socketcap/session.hpp>
+#include <socketcap/io/session.hpp>
 #include <socketcap/text_codec.hpp>
 #include <socketcap/tls/tls.hpp>
 

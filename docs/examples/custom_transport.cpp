@@ -4,8 +4,8 @@
 // without a network. Any Asio AsyncReadStream with lowest_layer().cancel()/close() will do.
 // docs/library.md shows this file; the test suite compiles and runs it (suite 'examples').
 #include <socketcap/error.hpp>
-#include <socketcap/session.hpp>
-#include <socketcap/sink.hpp>
+#include <socketcap/io/session.hpp>
+#include <socketcap/io/sink.hpp>
 #include <socketcap/text_codec.hpp>
 
 #include <asio/io_context.hpp>

@@ -3,7 +3,7 @@
 // with exponential backoff, through a codec of its own ("key=value" lines).
 // Usage: tls_two_endpoints CA_FILE PORT_A PORT_B SESSIONS  (stops once each feed ended SESSIONS
 // connections). docs/library.md shows this file; the suite runs it against loopback servers.
-#include <socketcap/capture_engine.hpp>
+#include <socketcap/io/capture_engine.hpp>
 #include <socketcap/json_writer.hpp>
 #include <socketcap/tls/connector.hpp>
 

@@ -3,12 +3,12 @@
 #ifndef SOCKETCAP_SOCKETCAP_HPP
 #define SOCKETCAP_SOCKETCAP_HPP
 
-#include <socketcap/capture_engine.hpp>
+#include <socketcap/io/capture_engine.hpp>
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/chunk_framer.hpp>
 #include <socketcap/codec.hpp>
-#include <socketcap/connector.hpp>
-#include <socketcap/deadline.hpp>
+#include <socketcap/io/connector.hpp>
+#include <socketcap/io/deadline.hpp>
 #include <socketcap/diagnostics.hpp>
 #include <socketcap/document.hpp>
 #include <socketcap/error.hpp>
@@ -19,13 +19,13 @@
 #include <socketcap/line_framer.hpp>
 #include <socketcap/output_buffer.hpp>
 #include <socketcap/pipeline.hpp>
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 #include <socketcap/receive_buffer.hpp>
 #include <socketcap/reconnect_policy.hpp>
-#include <socketcap/session.hpp>
-#include <socketcap/sink.hpp>
+#include <socketcap/io/session.hpp>
+#include <socketcap/io/sink.hpp>
 #include <socketcap/text_codec.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/transport.hpp>
 #include <socketcap/utf8.hpp>
 
 #endif

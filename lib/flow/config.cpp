@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 #include <socketcap/flow/config.hpp>
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 #include <socketcap/tls/options.hpp>
 
 #include <fmt/format.h>

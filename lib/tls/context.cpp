@@ -10,7 +10,7 @@
 #include <wolfssl/wolfcrypt/ed448.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <fmt/format.h>

@@ -9,7 +9,7 @@
 #include <wolfssl/openssl/x509v3.h>
 
 #include <socketcap/error.hpp>
-#include <socketcap/deadline.hpp>
+#include <socketcap/io/deadline.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <asio/experimental/as_tuple.hpp>

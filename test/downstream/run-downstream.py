@@ -43,7 +43,7 @@ def pkgconfig_consumer(here: Path, build_root: Path, tmp: Path, env: dict):
     stage = tmp / "stage"
     run(["meson", "install", "-C", build_root, "--no-rebuild", "--tags", "devel", "--destdir", stage, "--quiet"])
     installed = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
-    for want in ("include/socketcap/socketcap.hpp", "include/socketcap/impl/session.hpp", "libsocketcap.a"):
+    for want in ("include/socketcap/socketcap.hpp", "include/socketcap/io/impl/session.hpp", "libsocketcap.a"):
         assert any(p.endswith(want) for p in installed), f"{want} not installed: {installed}"
     assert not any(p.endswith("meson.build") for p in installed), installed
     # The Flow protocol is the connector's, not the library's (lib/flow/meson.build).

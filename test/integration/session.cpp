@@ -2,7 +2,7 @@
 // session<tcp_transport, Codec> end to end: a server coroutine on 127.0.0.1 writes bytes, the
 // session turns them into documents and checkpoints in a sink the test controls.
 #include <socketcap/json_codec.hpp>
-#include <socketcap/session.hpp>
+#include <socketcap/io/session.hpp>
 #include <socketcap/text_codec.hpp>
 
 #include <asio/co_spawn.hpp>

@@ -4,8 +4,8 @@
 // exact documents of a session or the exact sentence a user would see.
 // error.hpp first: session.hpp uses error_code without including it (reported to the lead).
 #include <socketcap/error.hpp>
-#include <socketcap/session.hpp>
-#include <socketcap/sink.hpp>
+#include <socketcap/io/session.hpp>
+#include <socketcap/io/sink.hpp>
 #include <socketcap/text_codec.hpp>
 #include <socketcap/tls/tls.hpp>
 

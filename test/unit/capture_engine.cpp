@@ -2,7 +2,7 @@
 // capture_engine on the scripted connector and transport, in manual time: reconnects at exact
 // times, backoff with a fixed random source, attempt limits, idle and connection timeouts,
 // totals across connections, several endpoints into one sink, stop. No sockets, no sleeps.
-#include <socketcap/capture_engine.hpp>
+#include <socketcap/io/capture_engine.hpp>
 #include <socketcap/testing/manual_clock.hpp>
 #include <socketcap/testing/scripted_connector.hpp>
 #include <socketcap/chunk_framer.hpp>

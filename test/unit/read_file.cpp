@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // read_regular_file: regular files only, never blocking, never past the limit.
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 
 #include <catch2/catch.hpp>
 

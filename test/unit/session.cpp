@@ -3,7 +3,7 @@
 // reads split anywhere, transport errors, with no socket and no sleep.
 #include <socketcap/chunk_framer.hpp>
 #include <socketcap/json_codec.hpp>
-#include <socketcap/session.hpp>
+#include <socketcap/io/session.hpp>
 #include <socketcap/testing/manual_clock.hpp>
 #include <socketcap/testing/scripted_transport.hpp>
 #include <socketcap/text_codec.hpp>

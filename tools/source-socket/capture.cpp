@@ -6,8 +6,8 @@
 #include "limited_sink.hpp"
 #include "log.hpp"
 
-#include <socketcap/capture_engine.hpp>
-#include <socketcap/connector.hpp>
+#include <socketcap/io/capture_engine.hpp>
+#include <socketcap/io/connector.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/json_codec.hpp>
 #include <socketcap/reconnect_policy.hpp>

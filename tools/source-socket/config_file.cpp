@@ -2,7 +2,7 @@
 #include "config_file.hpp"
 
 #include <socketcap/json_writer.hpp>
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 
 #include <yaml-cpp/yaml.h>
 

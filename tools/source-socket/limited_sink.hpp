@@ -3,7 +3,7 @@
 #ifndef SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
 #define SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
 
-#include <socketcap/sink.hpp>
+#include <socketcap/io/sink.hpp>
 
 #include <asio/associated_executor.hpp>
 #include <asio/post.hpp>

@@ -11,8 +11,8 @@
 #ifndef SOCKETCAP_TESTING_SCRIPTED_CONNECTOR_HPP
 #define SOCKETCAP_TESTING_SCRIPTED_CONNECTOR_HPP
 
-#include <socketcap/connector.hpp>
-#include <socketcap/deadline.hpp>
+#include <socketcap/io/connector.hpp>
+#include <socketcap/io/deadline.hpp>
 #include <socketcap/testing/manual_clock.hpp>
 #include <socketcap/testing/scripted_transport.hpp>
 

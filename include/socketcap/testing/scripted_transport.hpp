@@ -14,7 +14,7 @@
 #define SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 
 #include <socketcap/testing/manual_clock.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/transport.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/compose.hpp>

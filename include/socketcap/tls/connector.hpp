@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // tls_connector: TCP connect and the verified TLS handshake under one deadline, as a model of
-// the connector concept (socketcap/connector.hpp).
+// the connector concept (socketcap/io/connector.hpp).
 #ifndef SOCKETCAP_TLS_CONNECTOR_HPP
 #define SOCKETCAP_TLS_CONNECTOR_HPP
 
-#include <socketcap/connector.hpp>
+#include <socketcap/io/connector.hpp>
 #include <socketcap/tls/tls.hpp>
 
 #include <chrono>

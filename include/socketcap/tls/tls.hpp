@@ -8,7 +8,7 @@
 
 #include <socketcap/tls/error.hpp>
 #include <socketcap/tls/options.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/transport.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>

@@ -4,9 +4,9 @@
 #include <socketcap/error.hpp>
 #include <socketcap/json_writer.hpp>
 #include <socketcap/line_framer.hpp>
-#include <socketcap/session.hpp>
-#include <socketcap/sink.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/session.hpp>
+#include <socketcap/io/sink.hpp>
+#include <socketcap/io/transport.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>

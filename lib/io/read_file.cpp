@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-#include <socketcap/read_file.hpp>
+#include <socketcap/io/read_file.hpp>
 
 #include <fmt/format.h>
 

@@ -5,16 +5,16 @@
 // endpoints go to one sink, each session's write whole and in order. What happens is reported
 // to an observer the caller supplies (the library itself logs nothing); stats() can be polled
 // at any time; stop() ends every session cleanly (pending documents written and checkpointed).
-#ifndef SOCKETCAP_CAPTURE_ENGINE_HPP
-#define SOCKETCAP_CAPTURE_ENGINE_HPP
+#ifndef SOCKETCAP_IO_CAPTURE_ENGINE_HPP
+#define SOCKETCAP_IO_CAPTURE_ENGINE_HPP
 
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/codec.hpp>
-#include <socketcap/connector.hpp>
+#include <socketcap/io/connector.hpp>
 #include <socketcap/diagnostics.hpp>
 #include <socketcap/reconnect_policy.hpp>
-#include <socketcap/session.hpp>
-#include <socketcap/sink.hpp>
+#include <socketcap/io/session.hpp>
+#include <socketcap/io/sink.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
@@ -176,6 +176,6 @@ private:
 
 } // namespace socketcap
 
-#include <socketcap/impl/capture_engine.hpp>
+#include <socketcap/io/impl/capture_engine.hpp>
 
 #endif

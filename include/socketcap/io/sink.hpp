@@ -2,8 +2,8 @@
 // The sink concept: where a session writes its protocol lines. Any Asio AsyncWriteStream
 // models it, so stdout is simply an asio::posix::stream_descriptor (fd_sink); memory_sink
 // keeps everything in a string for tests and embedders.
-#ifndef SOCKETCAP_SINK_HPP
-#define SOCKETCAP_SINK_HPP
+#ifndef SOCKETCAP_IO_SINK_HPP
+#define SOCKETCAP_IO_SINK_HPP
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>

@@ -2,8 +2,8 @@
 // One deadline for one operation: when the time comes, a callback cancels whatever the
 // operation is waiting on (a resolver, a socket, a handshake) and expired() says why it ended.
 // Connect and the TLS handshake share it; a test passes testing::manual_timer.
-#ifndef SOCKETCAP_DEADLINE_HPP
-#define SOCKETCAP_DEADLINE_HPP
+#ifndef SOCKETCAP_IO_DEADLINE_HPP
+#define SOCKETCAP_IO_DEADLINE_HPP
 
 #include <asio/steady_timer.hpp>
 
@@ -47,6 +47,6 @@ private:
 
 } // namespace socketcap
 
-#include <socketcap/impl/deadline.hpp>
+#include <socketcap/io/impl/deadline.hpp>
 
 #endif

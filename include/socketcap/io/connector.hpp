@@ -3,12 +3,12 @@
 // resolves a host and tries every address; tls::tls_connector (socketcap/tls/connector.hpp)
 // adds the verified handshake under the same deadline. A capture engine holds one connector
 // per endpoint and calls it again for every reconnect.
-#ifndef SOCKETCAP_CONNECTOR_HPP
-#define SOCKETCAP_CONNECTOR_HPP
+#ifndef SOCKETCAP_IO_CONNECTOR_HPP
+#define SOCKETCAP_IO_CONNECTOR_HPP
 
 #include <socketcap/diagnostics.hpp>
 #include <socketcap/error.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/transport.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
@@ -105,6 +105,6 @@ auto async_check_connection(const Connector& c, const asio::any_io_executor& ex,
 
 } // namespace socketcap
 
-#include <socketcap/impl/connector.hpp>
+#include <socketcap/io/impl/connector.hpp>
 
 #endif

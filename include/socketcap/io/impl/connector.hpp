@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-#ifndef SOCKETCAP_IMPL_CONNECTOR_HPP
-#define SOCKETCAP_IMPL_CONNECTOR_HPP
+#ifndef SOCKETCAP_IO_IMPL_CONNECTOR_HPP
+#define SOCKETCAP_IO_IMPL_CONNECTOR_HPP
 
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>

@@ -4,8 +4,8 @@
 // to a sink.
 // Connecting (and reconnecting) is the caller's business: a new connection is a new session,
 // with a new session_id and sequence from 1, and frames never cross from one to the next.
-#ifndef SOCKETCAP_SESSION_HPP
-#define SOCKETCAP_SESSION_HPP
+#ifndef SOCKETCAP_IO_SESSION_HPP
+#define SOCKETCAP_IO_SESSION_HPP
 
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/codec.hpp>
@@ -13,8 +13,8 @@
 #include <socketcap/error.hpp>
 #include <socketcap/framer.hpp>
 #include <socketcap/pipeline.hpp>
-#include <socketcap/sink.hpp>
-#include <socketcap/transport.hpp>
+#include <socketcap/io/sink.hpp>
+#include <socketcap/io/transport.hpp>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
@@ -124,6 +124,6 @@ session(Transport&, Codec, Framer, session_options, CheckpointPolicy)
 
 } // namespace socketcap
 
-#include <socketcap/impl/session.hpp>
+#include <socketcap/io/impl/session.hpp>
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-#include <socketcap/connector.hpp>
-#include <socketcap/deadline.hpp>
+#include <socketcap/io/connector.hpp>
+#include <socketcap/io/deadline.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>

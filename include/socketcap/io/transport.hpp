@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // The transport concept: a byte stream a session reads from. Asio's own streams model it as
 // they are (aliases, not wrappers): a plain socket, and the TLS stream of socketcap/tls.hpp.
-#ifndef SOCKETCAP_TRANSPORT_HPP
-#define SOCKETCAP_TRANSPORT_HPP
+#ifndef SOCKETCAP_IO_TRANSPORT_HPP
+#define SOCKETCAP_IO_TRANSPORT_HPP
 
 #include <asio/buffer.hpp>
 #include <asio/ip/tcp.hpp>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-#ifndef SOCKETCAP_IMPL_DEADLINE_HPP
-#define SOCKETCAP_IMPL_DEADLINE_HPP
+#ifndef SOCKETCAP_IO_IMPL_DEADLINE_HPP
+#define SOCKETCAP_IO_IMPL_DEADLINE_HPP
 
 #include <utility>
 

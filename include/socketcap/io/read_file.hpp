@@ -2,8 +2,8 @@
 // Reading a small file named by a user (a PEM bundle, a config file) safely: only a regular
 // file, opened without blocking, and never more than a stated limit. A FIFO, /dev/zero or a
 // sparse 1 GiB file named by mistake is refused at once instead of hanging or eating memory.
-#ifndef SOCKETCAP_READ_FILE_HPP
-#define SOCKETCAP_READ_FILE_HPP
+#ifndef SOCKETCAP_IO_READ_FILE_HPP
+#define SOCKETCAP_IO_READ_FILE_HPP
 
 #include <socketcap/error.hpp>
 
