@@ -36,6 +36,20 @@ std::string run(std::string_view in, pipeline_stats* st = nullptr, pipeline_opti
     return test::run_all<json_codec>(in, o, json_codec{}, st);
 }
 
+/// Each object on its own line gives exactly that object back as a document, in order.
+template <class Objects>
+pipeline_stats check_all_pass(const Objects& objs) {
+    std::string in, want;
+    std::uint64_t seq = 0;
+    for (auto& o : objs) {
+        in += std::string(o) + "\n";
+        want += ok_doc(o, ++seq);
+    }
+    pipeline_stats st;
+    CHECK(run(in, &st) == want);
+    return st;
+}
+
 // One line, then a valid line that must come out intact after it.
 void check_line(const std::string& line, const std::string& message) {
     INFO("line: " << line);
@@ -78,14 +92,7 @@ TEST_CASE("json codec copies valid objects byte for byte") {
         R"({"a":1,"a":2})",
         depth_126,
     };
-    std::string in, want;
-    std::uint64_t seq = 0;
-    for (auto& o : objs) {
-        in += o + "\n";
-        want += ok_doc(o, ++seq);
-    }
-    pipeline_stats st;
-    CHECK(run(in, &st) == want);
+    auto st = check_all_pass(objs);
     CHECK(st.documents == std::size(objs));
     CHECK(st.error_documents == 0);
     // Whitespace around the object is trimmed, CRLF too.
@@ -139,14 +146,7 @@ TEST_CASE("json codec: integers beyond 64 bits pass as Flow reads them, overflow
         R"({"n":0.)" + std::string(400, '0') + "1}", // underflows to 0
         R"({"n":1e-400,"m":-1E-999999999999})",
     };
-    std::string in, want;
-    std::uint64_t seq = 0;
-    for (auto& o : objs) {
-        in += o + "\n";
-        want += ok_doc(o, ++seq);
-    }
-    pipeline_stats st;
-    CHECK(run(in, &st) == want);
+    auto st = check_all_pass(objs);
     CHECK(st.error_documents == 0);
 
     check_line(R"({"n":1e400})", "invalid JSON: number out of range at byte 5");
@@ -193,14 +193,7 @@ TEST_CASE("json codec passes duplicate keys through byte for byte, as Flow's run
         R"({"a":{"b":1,"b":[2],"b":null},"a":"x"})",
         R"({"a":1,"\u0061":2})",
     };
-    std::string in, want;
-    std::uint64_t seq = 0;
-    for (auto& o : objs) {
-        in += o + "\n";
-        want += ok_doc(o, ++seq);
-    }
-    pipeline_stats st;
-    CHECK(run(in, &st) == want);
+    auto st = check_all_pass(objs);
     CHECK(st.error_documents == 0);
 }
 
