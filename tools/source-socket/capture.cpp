@@ -180,8 +180,7 @@ private:
                 fatal_ = fmt::format("cannot write to stdout: {}", ec.message());
             shutdown();
         };
-        if (opts_.max_documents != 0) engine.async_run(limited_, observer_, diag, done);
-        else engine.async_run(out_, observer_, diag, done);
+        engine.async_run(limited_, observer_, diag, done); // limit 0: a pass-through
     }
 
     void fail_at_start(std::string message) {

@@ -16,7 +16,9 @@
 namespace source_socket {
 
 /// Stdout for `capture --max-docs N`: passes documents through until N newlines (one per
-/// document) went out, then calls on_limit and swallows the rest.
+/// document) went out, then calls on_limit and swallows the rest. A limit of 0 passes
+/// everything straight through: the capture uses this one sink type either way, which halves
+/// the engine instantiations it compiles.
 class limited_sink {
 public:
     using executor_type = socketcap::fd_sink::executor_type;
@@ -33,6 +35,7 @@ public:
     auto async_write_some(asio::const_buffer b, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
             [this](auto handler, asio::const_buffer buf) {
+                if (limit_ == 0) return next_.async_write_some(buf, std::move(handler));
                 if (remaining_ == 0) {
                     auto ex = asio::get_associated_executor(handler, next_.get_executor());
                     asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });

@@ -146,6 +146,9 @@ private:
     std::error_code result_;
     std::size_t running_ = 0;
     bool stopping_ = false;
+    /// The ordered sink of the current run. Last, so destroyed first: the runs it holds are
+    /// gone before the state they refer to.
+    std::shared_ptr<void> sink_;
 };
 
 /// Many writers, one sink: each write goes out whole, in the order it was asked for, and

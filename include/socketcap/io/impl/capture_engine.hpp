@@ -89,7 +89,11 @@ auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, 
             diag.clear();
             result_ = {};
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            // Owned by the engine, not by the runs: a queued write's handler owns a suspended
+            // run, so a run that owned the sink would own itself, and leak when the executor is
+            // torn down mid-write (the connector's stop backstop does that).
             auto ordered = std::make_shared<ordered_sink<Sink>>(out);
+            sink_ = ordered;
             auto complete = [this, h] {
                 auto ex = asio::get_associated_executor(*h, ex_);
                 asio::post(ex, [h, ec = result_]() mutable { std::move(*h)(ec); });
@@ -98,7 +102,7 @@ auto capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, 
             if (running_ == 0) return complete();
             for (std::size_t i = 0; i < endpoints_.size(); ++i) {
                 asio::co_spawn(ex_, run_endpoint(i, *ordered, observer, diag),
-                               [this, ordered, complete](std::exception_ptr e) {
+                               [this, complete](std::exception_ptr e) {
                                    if (e) std::rethrow_exception(e); // bad_alloc: to the edge
                                    if (--running_ == 0) complete();
                                });
