@@ -172,7 +172,6 @@ private:
         auto h = std::make_unique<holder>(ctx_, std::move(endpoints));
         auto& engine = h->engine;
         auto& diag = h->diag;
-        tls_ = std::is_same_v<Connector, socketcap::tcp_connector> ? false : true;
         capture_ = std::move(h);
         auto done = [this, &engine](std::error_code ec) {
             final_ = engine.stats();
@@ -258,7 +257,6 @@ private:
     std::uint64_t last_bytes_;
     std::uint64_t last_docs_;
     std::uint64_t printed_at_session_start_ = 0;
-    bool tls_ = false;
     bool stopping_ = false;
     std::string stop_reason_;
     std::string fatal_;
@@ -275,10 +273,11 @@ void log_observer::on_event(const capture_event& e) {
     case capture_event_kind::connected: {
         warn_insecure();
         const auto& info = *e.connection;
-        if (runner.tls_)
+        const bool tls = !info.tls_version.empty(); // set by a TLS connector's handshake only
+        if (tls)
             log(log_level::debug, "TLS established", {{"version", info.tls_version}, {"cipher", info.tls_cipher}});
         std::string address = fmt::format("{}:{}", info.endpoint.address().to_string(), info.endpoint.port());
-        log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", runner.tls_}});
+        log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", tls}});
         break;
     }
     case capture_event_kind::connect_failed:

@@ -27,10 +27,7 @@ public:
 
     /// The operation is over: the deadline no longer applies.
     void finish() noexcept;
-    /// Cancels now, as if the deadline had come, but says so: cancelled() rather than expired().
-    void cancel_now();
     bool expired() const noexcept { return state_->expired; }
-    bool cancelled() const noexcept { return state_->cancelled; }
 
 private:
     // Shared with the timer's handler, which may still be queued when the deadline is gone.
@@ -40,7 +37,6 @@ private:
         Timer timer;
         std::function<void()> on_expiry;
         bool expired = false;
-        bool cancelled = false;
     };
     std::shared_ptr<state> state_;
 };

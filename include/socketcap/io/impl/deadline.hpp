@@ -26,14 +26,6 @@ void deadline<Timer>::finish() noexcept {
     state_->timer.cancel();
 }
 
-template <class Timer>
-void deadline<Timer>::cancel_now() {
-    if (!state_->on_expiry) return;
-    state_->cancelled = true;
-    std::exchange(state_->on_expiry, nullptr)();
-    state_->timer.cancel();
-}
-
 } // namespace socketcap
 
 #endif
