@@ -160,16 +160,6 @@ void check_name(std::string_view key, std::string_view value, reader& r) {
     }
 }
 
-/// One line for all problems: the Flow runtime shows the user the last stderr line.
-std::string join_errors(const std::vector<std::string>& errors) {
-    std::string joined;
-    for (const auto& e : errors) {
-        if (!joined.empty()) joined += "; ";
-        joined += e;
-    }
-    return joined;
-}
-
 std::string pem_error(std::string_view field_name, std::string_view value) {
     if (socketcap::tls::is_pem(value) && value.find("-----END ") == std::string_view::npos)
         return fmt::format("{}: PEM text has a -----BEGIN line but no -----END line", field_name);
@@ -312,7 +302,7 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     if (r.integer(config_field_named("max_frame_bytes"), i = std::int64_t(c.max_frame_bytes)))
         c.max_frame_bytes = static_cast<std::size_t>(i);
 
-    result.error = join_errors(errors);
+    result.error = join_problems(errors);
     if (!result.error.empty()) result.value = endpoint_config{};
     return result;
 }
@@ -336,7 +326,7 @@ parsed<resource_config> parse_resource_config(std::string_view json) {
     reader r{obj, &errors};
     if (r.string(stream, result.value.stream) && result.value.stream.empty())
         r.fail("stream: must not be empty");
-    result.error = join_errors(errors);
+    result.error = join_problems(errors);
     return result;
 }
 
@@ -364,6 +354,15 @@ std::string check_tls_files(const socketcap::tls::client_options& tls) {
         return fmt::format("{}: {}", n, why);
     }
     return {};
+}
+
+std::string join_problems(const std::vector<std::string>& problems) {
+    std::string joined;
+    for (const auto& p : problems) {
+        if (!joined.empty()) joined += "; ";
+        joined += p;
+    }
+    return joined;
 }
 
 } // namespace socketcap::flow

@@ -131,9 +131,7 @@ std::string check_capture(const flow::parsed<flow::endpoint_config>& config,
     // TLS files and keys are loaded only for a configuration that parsed.
     if (config)
         if (auto e = check_tls_support(config.value); !e.empty()) problems.push_back(std::move(e));
-    std::string joined;
-    for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
-    return joined;
+    return flow::join_problems(problems);
 }
 
 int run_protocol() {

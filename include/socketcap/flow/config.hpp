@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <socketcap/flow/fields.hpp>
 #include <socketcap/tls/options.hpp>
@@ -90,6 +91,10 @@ parsed<resource_config> parse_resource_config(std::string_view json);
 /// The checks that touch the file system: a tls.* value that is a path must name a readable
 /// file. Empty when all is well. (TLS itself checks that the PEM parses and the key matches.)
 std::string check_tls_files(const socketcap::tls::client_options& tls);
+
+/// Several problems as one line, joined by "; ": the Flow runtime shows the user only the last
+/// stderr line of a failed connector. Empty when there are none.
+std::string join_problems(const std::vector<std::string>& problems);
 
 } // namespace socketcap::flow
 
