@@ -422,8 +422,10 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
         at_stream_start_ = false;
         if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     }
-    if (f.kind == frame_kind::oversized) {
-        detail::write_oversized_body(out, "line", f.max_frame_bytes, line.substr(0, opts_.error_raw_bytes), false);
+    if (f.kind == frame_kind::oversized || f.kind == frame_kind::invalid) {
+        // An invalid frame's bytes are the framer's business: they are kept as they came.
+        std::string_view head = f.kind == frame_kind::invalid ? f.payload : line;
+        detail::write_framing_error_body(out, f, head.substr(0, opts_.error_raw_bytes), detail::error_raw::text);
         return encode_result::error_document;
     }
     std::string_view doc = trim(line);
@@ -447,7 +449,9 @@ encode_result json_codec::encode(const frame& f, output_buffer& out) {
     if (err) {
         // Offsets count from the start of `_raw` (the line, a stream-start BOM removed).
         auto message = describe(err, line, opts_.max_depth);
-        if (f.kind == frame_kind::partial) message += " (the stream ended before the line's newline)";
+        if (f.kind == frame_kind::partial)
+            message += f.unit == "line" ? " (the stream ended before the line's newline)"
+                                        : fmt::format(" (the stream ended before the {}'s end)", f.unit);
         write_error_body(out, message, line);
         return encode_result::error_document;
     }

@@ -15,6 +15,8 @@ enum class frame_kind : std::uint8_t {
     oversized, ///< payload is the first max_frame_bytes of a frame that was longer
     partial,   ///< end of stream: payload is a trailing frame that never got its delimiter
     skipped,   ///< consumed bytes were discarded (the tail of an oversized frame)
+    invalid,   ///< consumed bytes break the framing: `message` says how; payload holds (the start of)
+               ///< them; the framer has resynchronised by its documented rule
 };
 
 /// One step of a framer. `payload` points into the caller's input; the caller uses it, then
@@ -32,6 +34,14 @@ struct frame {
     /// The framer guarantees the payload holds no '\n' (line_framer), so a codec that copies
     /// bytes into NDJSON output verbatim need not look for one.
     bool no_newline = false;
+    /// What the framer calls a frame in messages: "line", "frame", "message".
+    std::string_view unit = "frame";
+    /// The framer's words, for error documents. oversized: how the rest was skipped ("up to
+    /// the next newline"); invalid: what was wrong ("octet count \"12x\" is not followed by a
+    /// space"). Points into the framer; valid until its next call.
+    std::string_view message = {};
+    /// Where payload starts, in bytes since the stream began; filled in by a pipeline.
+    std::uint64_t offset = 0;
 };
 
 } // namespace socketcap

@@ -20,6 +20,8 @@ public:
     std::size_t max_frame_bytes() const noexcept { return max_; }
 
 private:
+    static constexpr std::string_view skip_rule = "up to the next newline";
+
     static std::string_view strip_cr(std::string_view s) noexcept {
         return (!s.empty() && s.back() == '\r') ? s.substr(0, s.size() - 1) : s;
     }
@@ -47,21 +49,21 @@ inline frame line_framer::next(std::string_view in, bool eof) noexcept {
         scanned_ = 0;
         auto end = static_cast<std::size_t>(nl - in.data());
         auto line = strip_cr(in.substr(0, end));
-        if (line.size() > max_) return {frame_kind::oversized, line.substr(0, max_), end + 1, 0, max_, true};
-        return {frame_kind::complete, line, end + 1, 0, 0, true};
+        if (line.size() > max_) return {frame_kind::oversized, line.substr(0, max_), end + 1, 0, max_, true, "line", skip_rule};
+        return {frame_kind::complete, line, end + 1, 0, 0, true, "line"};
     }
     scanned_ = in.size();
     // One byte of slack: a '\r' at the end may still turn out to be half of a CRLF.
     if (in.size() > max_ + 1) {
         scanned_ = 0;
         discarding_ = true;
-        return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true};
+        return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true, "line", skip_rule};
     }
     if (eof && !in.empty()) {
         scanned_ = 0;
         // The slack byte was only for a CR that an LF might follow: none will now.
-        if (in.size() > max_) return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true};
-        return {frame_kind::partial, in, in.size(), 0, 0, true};
+        if (in.size() > max_) return {frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true, "line", skip_rule};
+        return {frame_kind::partial, in, in.size(), 0, 0, true, "line"};
     }
     return {};
 }

@@ -31,6 +31,7 @@ struct pipeline_stats {
     std::uint64_t oversized_frames = 0; ///< frames longer than max_frame_bytes
     std::uint64_t skipped_bytes = 0;    ///< bytes of oversized frames not kept
     std::uint64_t partial_frames = 0;   ///< frames cut by the end of a stream
+    std::uint64_t invalid_frames = 0;   ///< bytes that broke the framing (each an error document)
     std::uint64_t blank_frames = 0;     ///< frames that made no document (blank NDJSON lines)
 };
 
@@ -98,6 +99,7 @@ private:
     Framer framer_;
     receive_buffer buffer_;
     pipeline_stats stats_;
+    std::uint64_t position_ = 0; // stream offset of the buffer's first byte
 };
 
 } // namespace socketcap

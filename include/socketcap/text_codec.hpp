@@ -13,9 +13,15 @@ namespace socketcap {
 namespace detail {
 /// Writes `"data":{"value":S},"raw":S`, escaping the payload once.
 void write_text_body(output_buffer& out, std::string_view payload);
-/// Writes the error body for a frame longer than max_frame_bytes.
-void write_oversized_body(output_buffer& out, std::string_view what, std::size_t max_frame_bytes,
-                          std::string_view head, bool with_raw);
+/// How an error body carries the bytes it is about.
+enum class error_raw : std::uint8_t {
+    text,         ///< `"_raw":S` in data (the json codec)
+    text_and_raw, ///< `"_raw":S` in data and `,"raw":S` after it (the text codec)
+    base64,       ///< `"_raw":B` in data, the bytes in base64 (the base64 codec: lossless)
+};
+/// Writes the error body for an oversized or invalid frame: the framer's words (frame::unit,
+/// frame::message), where it was (frame::offset) and `head`, the first bytes kept.
+void write_framing_error_body(output_buffer& out, const frame& f, std::string_view head, error_raw form);
 } // namespace detail
 
 class text_codec {
@@ -24,9 +30,9 @@ public:
         : error_raw_bytes_(error_raw_bytes) {}
 
     encode_result encode(const frame& f, output_buffer& out) const {
-        if (f.kind == frame_kind::oversized) {
-            detail::write_oversized_body(out, "line", f.max_frame_bytes, f.payload.substr(0, error_raw_bytes_),
-                                         true);
+        if (f.kind == frame_kind::oversized || f.kind == frame_kind::invalid) {
+            detail::write_framing_error_body(out, f, f.payload.substr(0, error_raw_bytes_),
+                                             detail::error_raw::text_and_raw);
             return encode_result::error_document;
         }
         detail::write_text_body(out, f.payload);

@@ -98,6 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 reassembled.append(consumed);
                 in_oversized = consumed.back() != '\n' && !eof;
                 break;
+            case frame_kind::invalid: // lines have no invalid bytes
+                FUZZ_CHECK(false);
+                break;
             case frame_kind::need_more:
                 break;
             }

@@ -40,6 +40,7 @@ void pipeline<Codec, Framer>::finish(document_envelope& env, output_buffer& out)
 template <codec Codec, framer Framer>
 void pipeline<Codec, Framer>::reset() noexcept {
     buffer_.clear();
+    position_ = 0;
     framer_.reset();
     codec_.reset();
 }
@@ -69,10 +70,19 @@ void pipeline<Codec, Framer>::drain(bool eof, document_envelope& env, output_buf
             ++stats_.oversized_frames;
             stats_.skipped_bytes += f.consumed - f.payload.size();
             [[fallthrough]];
+        case frame_kind::invalid:
         case frame_kind::partial:
         case frame_kind::complete: {
             // Every payload lies inside the buffer's data, which has padding after it.
             f.padding = static_cast<std::size_t>(buffer_.data().end() - f.payload.end()) + receive_buffer::padding;
+            if (f.payload.data() != nullptr) // an empty payload may point nowhere
+                f.offset = position_ + static_cast<std::size_t>(f.payload.data() - buffer_.data().data());
+            else
+                f.offset = position_;
+            if (f.kind == frame_kind::invalid) {
+                ++stats_.invalid_frames;
+                stats_.skipped_bytes += f.consumed - f.payload.size();
+            }
             if (f.kind == frame_kind::oversized && f.max_frame_bytes == 0) f.max_frame_bytes = framer_.max_frame_bytes();
             std::size_t mark = out.size();
             env.open(out);
@@ -90,6 +100,7 @@ void pipeline<Codec, Framer>::drain(bool eof, document_envelope& env, output_buf
             break;
         }
         }
+        position_ += f.consumed;
         buffer_.consume(f.consumed);
     }
 }
