@@ -103,11 +103,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // Once without padding (the codec must copy), once in place with 64 readable bytes after.
     output_buffer copied, in_place;
-    encode_result r1 = codec.encode({kind, input, input.size(), 0, 4096}, copied);
+    encode_result r1 = codec.encode({kind, input, input.size(), 0, 4096, false, "line", "up to the next newline"}, copied);
     std::string padded = input + std::string(simdjson::SIMDJSON_PADDING, '}');
     codec.reset();
     encode_result r2 = codec.encode({kind, std::string_view(padded).substr(0, input.size()), input.size(),
-                                     simdjson::SIMDJSON_PADDING, 4096}, in_place);
+                                     simdjson::SIMDJSON_PADDING, 4096, false, "line", "up to the next newline"}, in_place);
     FUZZ_CHECK(r1 == r2 && view(copied) == view(in_place));
 
     std::string_view line = input;

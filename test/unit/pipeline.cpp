@@ -143,7 +143,7 @@ TEST_CASE("pipeline<json_codec, length-prefixed framer>: line breaks inside a fr
         "\x09{\"c\":"; // 9 bytes announced, 5 arrive
     const std::string want = doc(R"("data":{"a":  [1,)" "\r " R"(2],"s":"x\ny"})", 1) + doc(R"("data":{})", 2) +
         doc(R"("data":{"_error":true,"_error_message":"invalid JSON: expected a value after ':' at byte 5 )"
-            R"x((the stream ended before the line's newline)","_raw":"{\"c\":"})x",
+            R"x((the stream ended before the frame's end)","_raw":"{\"c\":"})x",
             3, true);
     CHECK(run_framed<json_codec, byte_length_framer>({in}) == want);
     for (std::size_t cut = 0; cut <= in.size(); ++cut) {
