@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
+#include <socketcap/delimiter_framer.hpp>
 #include <socketcap/flow/config.hpp>
 #include <socketcap/io/read_file.hpp>
 #include <socketcap/tls/options.hpp>
@@ -166,7 +167,80 @@ std::string pem_error(std::string_view field_name, std::string_view value) {
     return {};
 }
 
+/// The `framing` object into `out`. Every member is read; one that belongs to another
+/// framing.type is an error unless it holds its default (forms fill in every default).
+void read_framing(simdjson::dom::object fobj, std::vector<std::string>& errors, socketcap::framing_options& out) {
+    reader r{fobj, &errors};
+    constexpr auto& type = config_field_named("framing.type");
+    constexpr auto& delimiter = config_field_named("framing.delimiter");
+    constexpr auto& keep_delimiter = config_field_named("framing.keep_delimiter");
+    constexpr auto& length_format = config_field_named("framing.length_format");
+    constexpr auto& includes_prefix = config_field_named("framing.length_includes_prefix");
+    constexpr auto& header_bytes = config_field_named("framing.header_bytes");
+    constexpr auto& keep_prefix = config_field_named("framing.keep_prefix");
+
+    std::size_t kind = framing_type_names.size(); // none yet
+    if (!field(fobj, type.key())) r.fail(std::string(type.name) + ": is required");
+    else r.choice(type, kind);
+    const bool known = kind < framing_type_names.size();
+    if (known) out.kind = static_cast<socketcap::framing_kind>(kind);
+
+    // A value set for another type: named, with the type it belongs to.
+    auto misplaced = [&](const config_field& f, bool is_default) {
+        if (!known || is_default || f.applies_to == framing_type_names[kind]) return false;
+        r.fail(fmt::format("{}: applies only when {} is \"{}\", not \"{}\"", f.name, type.name, f.applies_to,
+                           framing_type_names[kind]));
+        return true;
+    };
+
+    std::string delim;
+    bool has_delim = field(fobj, delimiter.key()).has_value();
+    if (r.string(delimiter, delim) && has_delim && !misplaced(delimiter, false)) {
+        if (delim.empty() || delim.size() > socketcap::delimiter_framer::max_delimiter_bytes)
+            r.fail(fmt::format("{}: must be 1 to {} bytes, got {}", delimiter.name,
+                               socketcap::delimiter_framer::max_delimiter_bytes, delim.size()));
+        else
+            out.delimiter = std::move(delim);
+    }
+    if (known && out.kind == socketcap::framing_kind::delimiter && !has_delim)
+        r.fail(fmt::format("{}: is required when {} is \"delimiter\"", delimiter.name, type.name));
+
+    bool flag = keep_delimiter.flag;
+    if (r.boolean(keep_delimiter, flag) && !misplaced(keep_delimiter, flag == keep_delimiter.flag))
+        out.keep_delimiter = flag;
+
+    std::size_t format = 3; // uint32_be
+    static_assert(length_format_names[3] == length_format.text);
+    if (r.choice(length_format, format) && !misplaced(length_format, format == 3)) {
+        static constexpr std::uint8_t widths[] = {1, 2, 2, 4, 4, 8, 8, 0};
+        out.length.length_bytes = widths[format];
+        out.length.byte_order = length_format_names[format].ends_with("_le") ? std::endian::little : std::endian::big;
+    }
+    if (flag = includes_prefix.flag; r.boolean(includes_prefix, flag) && !misplaced(includes_prefix, !flag))
+        out.length.length_includes_prefix = flag;
+    std::int64_t header = 0;
+    if (r.integer(header_bytes, header) && !misplaced(header_bytes, header == 0))
+        out.length.header_bytes = static_cast<std::uint8_t>(header);
+    if (flag = keep_prefix.flag; r.boolean(keep_prefix, flag) && !misplaced(keep_prefix, !flag))
+        out.length.keep_prefix = flag;
+}
+
 } // namespace
+
+socketcap::framing_options endpoint_config::effective_framing() const {
+    if (framing) return *framing;
+    socketcap::framing_options f;
+    switch (codec) {
+    case codec_kind::line:
+    case codec_kind::json: f.kind = socketcap::framing_kind::lines; break;
+    case codec_kind::plain: f.kind = socketcap::framing_kind::chunks; break;
+    case codec_kind::base64:
+        f.kind = socketcap::framing_kind::chunks;
+        f.whole_characters = false;
+        break;
+    }
+    return f;
+}
 
 std::string_view to_string(codec_kind c) noexcept {
     auto i = static_cast<std::size_t>(c);
@@ -301,6 +375,19 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     if (r.number(config_field_named("idle_timeout"), idle, present) && present && idle > 0) c.idle_timeout = idle;
     if (r.integer(config_field_named("max_frame_bytes"), i = std::int64_t(c.max_frame_bytes)))
         c.max_frame_bytes = static_cast<std::size_t>(i);
+    constexpr auto& framing = config_field_named("framing");
+    if (auto f = field(obj, framing.key())) {
+        simdjson::dom::object fobj;
+        if (f->get_object().get(fobj)) {
+            r.fail(fmt::format("{}: must be an object, got {}", framing.name, got(*f)));
+        } else {
+            socketcap::framing_options opts;
+            read_framing(fobj, errors, opts);
+            // Bytes are bytes to a binary codec: chunks cut anywhere.
+            if (c.codec == codec_kind::base64) opts.whole_characters = false;
+            c.framing = std::move(opts);
+        }
+    }
 
     result.error = join_problems(errors);
     if (!result.error.empty()) result.value = endpoint_config{};

@@ -46,6 +46,18 @@ std::string_view type_name(field_type t) noexcept {
 
 void write_properties(output_buffer& out, std::string_view parent);
 
+// `"required":[…],` of an object field, when it has required members.
+void write_required(output_buffer& out, std::string_view parent) {
+    bool first = true;
+    for (const auto& f : config_fields) {
+        if (!f.required || f.parent() != parent) continue;
+        append(out, first ? R"("required":[)" : ",");
+        first = false;
+        json::write_string(out, f.key());
+    }
+    if (!first) append(out, "],");
+}
+
 // One property of the configSchema; the keywords in a fixed order.
 void write_field(output_buffer& out, const config_field& f, std::int64_t order) {
     append(out, R"({"type":)");
@@ -89,6 +101,7 @@ void write_field(output_buffer& out, const config_field& f, std::int64_t order) 
     json::write_string(out, f.description);
     if (f.type == field_type::object) {
         out.push_back(',');
+        write_required(out, f.name);
         write_properties(out, f.name);
     }
     out.push_back('}');
@@ -112,15 +125,8 @@ std::string config_schema_text() {
     output_buffer out;
     append(out, R"({"$schema":"http://json-schema.org/draft-07/schema#","title":"Socket Source",)"
                 R"("description":"Connect to a TCP server, optionally over TLS, and capture what it sends.",)"
-                R"("type":"object","required":[)");
-    bool first = true;
-    for (const auto& f : config_fields) {
-        if (!f.required || !f.parent().empty()) continue;
-        if (!first) out.push_back(',');
-        first = false;
-        json::write_string(out, f.name);
-    }
-    append(out, "],");
+                R"("type":"object",)");
+    write_required(out, {});
     write_properties(out, {});
     out.push_back('}');
     return std::string(view(out));
@@ -163,6 +169,11 @@ constexpr std::string_view text_data_schema = R"({"type": "object",
       "properties": {"value": {"type": "string"}, "_error": {"type": "boolean"}, "_error_message": {"type": "string"},
         "_raw": {"type": "string"}}})";
 
+constexpr std::string_view base64_data_schema = R"({"type": "object",
+      "description": "The frame's bytes in base64 (RFC 4648, padded); for a frame that is too long or breaks the framing, _error, _error_message and _raw (its first bytes, in base64) instead.",
+      "properties": {"base64": {"type": "string", "contentEncoding": "base64"}, "_error": {"type": "boolean"},
+        "_error_message": {"type": "string"}, "_raw": {"type": "string", "contentEncoding": "base64"}}})";
+
 constexpr std::string_view json_data_schema = R"({"type": "object",
       "description": "The JSON object sent on the line, as it was sent; a line that is not a JSON object gives _error, _error_message and _raw instead."})";
 
@@ -188,7 +199,8 @@ std::string_view resource_config_schema() {
 std::string_view document_schema(codec_kind codec) {
     static const std::string text = compact(document_schema_text(text_data_schema));
     static const std::string json = compact(document_schema_text(json_data_schema));
-    return codec == codec_kind::json ? json : text;
+    static const std::string base64 = compact(document_schema_text(base64_data_schema));
+    return codec == codec_kind::json ? json : codec == codec_kind::base64 ? base64 : text;
 }
 
 void write_spec(output_buffer& out) {

@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <type_traits>
 #include <vector>
@@ -37,9 +39,34 @@ constexpr std::string_view hand_written_schema = R"({
       "description": "The hostname or IP address of the server you connect to."},
     "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535, "order": 1,
       "description": "The TCP port of the server, from 1 to 65535."},
-    "codec": {"type": "string", "title": "Codec", "enum": ["plain", "line", "json"], "default": "line", "order": 2,
-      "description": "How the byte stream becomes documents: line makes one document per line, json parses each line as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives."},
-    "tls": {"type": "object", "title": "TLS", "order": 3,
+    "codec": {"type": "string", "title": "Codec", "enum": ["plain", "line", "json", "base64"], "default": "line", "order": 2,
+      "description": "How the byte stream becomes documents: line makes one document per line, json parses each line as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives, base64 keeps each chunk's bytes exactly, in base64 (for binary data). With a framing, each codec makes one document per frame."},
+    "framing": {"type": "object", "title": "Framing", "order": 3,
+      "description": "How the byte stream is cut into frames, one document each. Leave it out for the codec's own: lines for line and json, each read as it arrives for plain and base64.",
+      "required": ["type"],
+      "properties": {
+        "type": {"type": "string", "title": "Framing Type",
+          "enum": ["lines", "delimiter", "length_prefixed", "octet_counting", "mllp", "chunks"], "order": 0,
+          "description": "lines: each ends at LF (a CR before it is dropped). delimiter: each ends with the delimiter you give. length_prefixed: a binary length before each frame. octet_counting: syslog over TCP (RFC 6587): LENGTH SPACE MESSAGE, or one message per line when it does not start with a digit. mllp: HL7 v2 messages between 0x0B and 0x1C 0x0D. chunks: each read as it arrives."},
+        "delimiter": {"type": "string", "title": "Delimiter", "minLength": 1, "order": 1,
+          "description": "The bytes that end a frame, 1 to 16 of them. Write control characters as JSON escapes: \\r\\n, \\u0000, \\u001e."},
+        "keep_delimiter": {"type": "boolean", "title": "Keep Delimiter", "default": false, "advanced": true, "order": 2,
+          "description": "Keep the delimiter at the end of each frame."},
+        "length_format": {"type": "string", "title": "Length Format",
+          "enum": ["uint8", "uint16_be", "uint16_le", "uint32_be", "uint32_le", "uint64_be", "uint64_le", "varint"],
+          "default": "uint32_be", "order": 3,
+          "description": "The length field: an unsigned integer of 1, 2, 4 or 8 bytes, big-endian (_be) or little-endian (_le), or varint (LEB128, as protobuf writes delimited messages)."},
+        "length_includes_prefix": {"type": "boolean", "title": "Length Includes Prefix", "default": false,
+          "advanced": true, "order": 4,
+          "description": "The length counts the header and the length field too, not just the body."},
+        "header_bytes": {"type": "integer", "title": "Header Bytes", "default": 0, "minimum": 0, "maximum": 64,
+          "advanced": true, "order": 5,
+          "description": "Fixed bytes before the length field, such as a message type or version."},
+        "keep_prefix": {"type": "boolean", "title": "Keep Prefix", "default": false, "advanced": true, "order": 6,
+          "description": "Keep the header and the length field at the start of each frame; otherwise a frame is the body alone."}
+      }
+    },
+    "tls": {"type": "object", "title": "TLS", "order": 4,
       "description": "Encrypt the connection with TLS.",
       "properties": {
         "enabled": {"type": "boolean", "title": "Enable TLS", "default": false, "order": 0,
@@ -59,26 +86,26 @@ constexpr std::string_view hand_written_schema = R"({
       }
     },
     "buffer_size": {"type": "integer", "title": "Buffer Size", "default": 65536, "minimum": 1024, "maximum": 16777216,
-      "advanced": true, "order": 4,
+      "advanced": true, "order": 5,
       "description": "How many bytes each read from the socket asks for."},
     "reconnect_delay": {"type": "number", "title": "Reconnect Delay", "default": 5.0, "minimum": 0, "maximum": 86400,
-      "advanced": true, "order": 5,
+      "advanced": true, "order": 6,
       "description": "Seconds to wait before connecting again after a disconnect or a failed attempt."},
     "reconnect_max_delay": {"type": ["number", "null"], "title": "Reconnect Max Delay", "default": null, "minimum": 0,
-      "maximum": 86400, "advanced": true, "order": 6,
+      "maximum": 86400, "advanced": true, "order": 7,
       "description": "Turns on exponential backoff: after repeated failures the wait doubles (with random jitter) up to this many seconds, and returns to the reconnect delay once a connection is healthy. Leave it empty (or 0) for a fixed delay."},
     "max_reconnect_attempts": {"type": "integer", "title": "Max Reconnect Attempts", "default": -1, "minimum": -1,
-      "maximum": 2147483647, "advanced": true, "order": 7,
+      "maximum": 2147483647, "advanced": true, "order": 8,
       "description": "How many consecutive failed connection attempts are allowed before the capture fails; -1 means unlimited."},
     "connection_timeout": {"type": "number", "title": "Connection Timeout", "default": 30.0, "exclusiveMinimum": 0,
-      "maximum": 3600, "advanced": true, "order": 8,
+      "maximum": 3600, "advanced": true, "order": 9,
       "description": "Seconds allowed to resolve the host and connect (with TLS, to finish the handshake too)."},
     "idle_timeout": {"type": ["number", "null"], "title": "Idle Timeout", "default": null, "minimum": 0, "maximum": 86400,
-      "advanced": true, "order": 9,
+      "advanced": true, "order": 10,
       "description": "Seconds without data after which the connection is closed and opened again. Leave it empty (or 0) to wait forever."},
     "max_frame_bytes": {"type": "integer", "title": "Max Frame Size", "default": 1048576, "minimum": 1024,
-      "maximum": 67108864, "advanced": true, "order": 10,
-      "description": "The longest line or chunk kept, in bytes. A longer one becomes an error document holding its first bytes."}
+      "maximum": 67108864, "advanced": true, "order": 11,
+      "description": "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document holding its first bytes."}
   }
 })";
 
@@ -136,6 +163,9 @@ std::string json_number(double v) { return v == std::int64_t(v) ? fmt::format("{
 std::string config_with(const config_field& f, std::string_view value) {
     if (f.name == "host") return fmt::format(R"({{"host":{},"port":1}})", value);
     if (f.name == "port") return fmt::format(R"({{"host":"h","port":{}}})", value);
+    if (!f.applies_to.empty()) // a framing member, under the type it belongs to
+        return fmt::format(R"({{"host":"h","port":1,"{}":{{"type":"{}","{}":{}}}}})", f.parent(), f.applies_to,
+                           f.key(), value);
     return fmt::format(R"({{"host":"h","port":1,"{}":{}}})", f.name, value);
 }
 
@@ -150,14 +180,17 @@ TEST_CASE("config fields: the schema, validation and docs/connector.md agree on 
     simdjson::dom::element schema;
     REQUIRE(parser.parse(std::string(config_schema())).get(schema) == simdjson::SUCCESS);
     auto rows = docs_rows();
-    REQUIRE(rows.size() == std::size(config_fields) - 1); // every field but the tls object itself
+    auto objects = std::count_if(std::begin(config_fields), std::end(config_fields),
+                                 [](const config_field& f) { return f.type == field_type::object; });
+    REQUIRE(objects == 2); // tls and framing
+    REQUIRE(rows.size() == std::size(config_fields) - objects); // every field but the objects themselves
     std::size_t row = 0;
-    std::size_t order[2] = {0, 0}; // among top-level fields, among tls.* fields
+    std::map<std::string_view, std::int64_t> order; // the next order among each object's members
     for (const auto& f : config_fields) {
         INFO("field " << f.name);
         // The schema: type, default, range, flags and order.
         auto p = schema_property(schema, f);
-        CHECK(std::int64_t(p["order"]) == std::int64_t(order[f.parent().empty() ? 0 : 1]++));
+        CHECK(std::int64_t(p["order"]) == order[f.parent()]++);
         CHECK(std::string_view(p["title"]) == f.title);
         CHECK(std::string_view(p["description"]) == f.description);
         simdjson::dom::element flag;
@@ -218,7 +251,7 @@ TEST_CASE("config fields: range texts as the messages have always said them", "[
     CHECK(range_text(config_field_named("idle_timeout")) == "null (off) or a number of seconds from 0 (off) to 86400");
     CHECK(range_text(config_field_named("connection_timeout")) ==
           "a number of seconds greater than 0 and at most 3600");
-    CHECK(range_text(config_field_named("codec")) == R"(one of "plain", "line", "json")");
+    CHECK(range_text(config_field_named("codec")) == R"(one of "plain", "line", "json", "base64")");
     CHECK(range_text(config_field_named("host")).empty());
 }
 

@@ -5,7 +5,10 @@
 #include <socketcap/flow/response.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <simdjson.h>
+
+#include <bit>
 
 using namespace socketcap;
 using namespace socketcap::flow;
@@ -85,7 +88,7 @@ TEST_CASE("endpoint config: bad input never throws and names the field", "[flow]
     CHECK(parse_endpoint_config(R"({"host":"h","port":-1})").error == "port: must be an integer from 1 to 65535, got -1");
     std::string long_host(100, 'a');
     CHECK(parse_endpoint_config(R"({"host":")" + long_host + R"(","port":1,"codec":")" + long_host + R"("})").error ==
-          R"(codec: must be one of "plain", "line", "json", got ")" + std::string(60, 'a') + "...");
+          R"(codec: must be one of "plain", "line", "json", "base64", got ")" + std::string(60, 'a') + "...");
     CHECK(parse_endpoint_config(R"({"host":"h","port":1,"tls":{"client_key":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"}})")
               .error == "tls.client_cert: is required when tls.client_key is set");
 }
@@ -101,7 +104,7 @@ TEST_CASE("endpoint config: every problem is reported in one line, in field orde
           "port: must be an integer from 1 to 65535, got 0; "
           R"(tls.enabled: must be true or false, got "yes"; )"
           "tls.client_key: is required when tls.client_cert is set; "
-          R"(codec: must be one of "plain", "line", "json", got "xml"; )"
+          R"(codec: must be one of "plain", "line", "json", "base64", got "xml"; )"
           "buffer_size: must be an integer from 1024 to 16777216, got 1; "
           "reconnect_delay: must be a number of seconds from 0 to 86400, got -1; "
           "connection_timeout: must be a number of seconds greater than 0 and at most 3600, got 0; "
@@ -229,4 +232,111 @@ TEST_CASE("responses: exact lines", "[flow][response]") {
     CHECK(p.parse(spec.data(), spec.size() - 1).get(e) == simdjson::SUCCESS);
     for (auto codec : {codec_kind::line, codec_kind::json, codec_kind::plain})
         CHECK(p.parse(std::string(document_schema(codec))).get(e) == simdjson::SUCCESS);
+}
+
+namespace {
+framing_options framing_of(std::string_view framing_json, std::string_view codec = "line") {
+    auto c = parse_endpoint_config(fmt::format(R"({{"host":"h","port":1,"codec":"{}","framing":{}}})", codec, framing_json));
+    INFO(c.error);
+    REQUIRE(c);
+    return c.value.effective_framing();
+}
+std::string framing_error(std::string_view framing_json, std::string_view codec = "line") {
+    return parse_endpoint_config(fmt::format(R"({{"host":"h","port":1,"codec":"{}","framing":{}}})", codec, framing_json))
+        .error;
+}
+} // namespace
+
+TEST_CASE("endpoint config: without framing each codec keeps its own, as before", "[flow][config][framing]") {
+    auto of = [](std::string_view codec) {
+        auto c = parse_endpoint_config(fmt::format(R"({{"host":"h","port":1,"codec":"{}"}})", codec));
+        REQUIRE(c);
+        CHECK_FALSE(c.value.framing.has_value());
+        return c.value.effective_framing();
+    };
+    CHECK(of("line").kind == framing_kind::lines);
+    CHECK(of("json").kind == framing_kind::lines);
+    CHECK(of("plain").kind == framing_kind::chunks);
+    CHECK(of("plain").whole_characters);
+    CHECK(of("base64").kind == framing_kind::chunks);
+    CHECK_FALSE(of("base64").whole_characters); // bytes, not characters
+    // null is "the default", like every optional field.
+    CHECK(framing_of("null", "json").kind == framing_kind::lines);
+}
+
+TEST_CASE("endpoint config: framing types and their settings", "[flow][config][framing]") {
+    CHECK(framing_of(R"({"type":"mllp"})").kind == framing_kind::mllp);
+    CHECK(framing_of(R"({"type":"octet_counting"})", "json").kind == framing_kind::octet_counting);
+    CHECK(framing_of(R"({"type":"lines"})", "plain").kind == framing_kind::lines);
+    auto chunks = framing_of(R"({"type":"chunks"})", "base64");
+    CHECK(chunks.kind == framing_kind::chunks);
+    CHECK_FALSE(chunks.whole_characters);
+    CHECK(framing_of(R"({"type":"chunks"})", "line").whole_characters);
+
+    // Delimiters are bytes, written with JSON escapes.
+    auto d = framing_of(R"({"type":"delimiter","delimiter":"\r\n","keep_delimiter":true})");
+    CHECK(d.kind == framing_kind::delimiter);
+    CHECK(d.delimiter == "\r\n");
+    CHECK(d.keep_delimiter);
+    CHECK(framing_of(R"({"type":"delimiter","delimiter":"\u0000"})").delimiter == std::string(1, '\0'));
+    CHECK(framing_of(R"({"type":"delimiter","delimiter":"|||"})").delimiter == "|||");
+    CHECK(framing_of(R"({"type":"delimiter","delimiter":"0123456789abcdef"})").delimiter.size() == 16);
+
+    struct expect { std::string_view format; std::uint8_t bytes; std::endian order; };
+    for (auto e : {expect{"uint8", 1, std::endian::big}, expect{"uint16_be", 2, std::endian::big},
+                   expect{"uint16_le", 2, std::endian::little}, expect{"uint32_be", 4, std::endian::big},
+                   expect{"uint32_le", 4, std::endian::little}, expect{"uint64_be", 8, std::endian::big},
+                   expect{"uint64_le", 8, std::endian::little}, expect{"varint", 0, std::endian::big}}) {
+        INFO(e.format);
+        auto l = framing_of(fmt::format(R"({{"type":"length_prefixed","length_format":"{}"}})", e.format), "base64");
+        CHECK(l.kind == framing_kind::length_prefixed);
+        CHECK(l.length.length_bytes == e.bytes);
+        CHECK(l.length.byte_order == e.order);
+    }
+    auto l = framing_of(R"({"type":"length_prefixed"})");
+    CHECK(l.length.length_bytes == 4); // uint32_be, network order
+    CHECK(l.length.byte_order == std::endian::big);
+    CHECK_FALSE(l.length.length_includes_prefix);
+    CHECK(l.length.header_bytes == 0);
+    CHECK_FALSE(l.length.keep_prefix);
+    l = framing_of(R"({"type":"length_prefixed","length_format":"uint16_le","length_includes_prefix":true,
+                       "header_bytes":64,"keep_prefix":true})");
+    CHECK(l.length.length_includes_prefix);
+    CHECK(l.length.header_bytes == 64);
+    CHECK(l.length.keep_prefix);
+}
+
+TEST_CASE("endpoint config: a form's defaults for other framing types are accepted", "[flow][config][framing]") {
+    // Form builders write every field's default; only a value that matters elsewhere is an error.
+    auto f = framing_of(R"({"type":"mllp","keep_delimiter":false,"length_format":"uint32_be",
+                            "length_includes_prefix":false,"header_bytes":0,"keep_prefix":false})");
+    CHECK(f.kind == framing_kind::mllp);
+}
+
+TEST_CASE("endpoint config: framing mistakes are named", "[flow][config][framing]") {
+    CHECK(framing_error(R"("mllp")") == R"(framing: must be an object, got "mllp")");
+    CHECK(framing_error("{}") == "framing.type: is required");
+    CHECK(framing_error(R"({"type":"netstring"})") ==
+          R"(framing.type: must be one of "lines", "delimiter", "length_prefixed", "octet_counting", "mllp", "chunks", got "netstring")");
+    CHECK(framing_error(R"({"type":"delimiter"})") == R"(framing.delimiter: is required when framing.type is "delimiter")");
+    CHECK(framing_error(R"({"type":"delimiter","delimiter":""})") == "framing.delimiter: must be 1 to 16 bytes, got 0");
+    CHECK(framing_error(R"({"type":"delimiter","delimiter":"0123456789abcdefg"})") ==
+          "framing.delimiter: must be 1 to 16 bytes, got 17");
+    CHECK(framing_error(R"({"type":"delimiter","delimiter":7})") == "framing.delimiter: must be a string, got 7");
+    CHECK(framing_error(R"({"type":"lines","delimiter":"\r"})") ==
+          R"(framing.delimiter: applies only when framing.type is "delimiter", not "lines")");
+    CHECK(framing_error(R"({"type":"mllp","keep_delimiter":true})") ==
+          R"(framing.keep_delimiter: applies only when framing.type is "delimiter", not "mllp")");
+    CHECK(framing_error(R"({"type":"delimiter","delimiter":"\r","length_format":"varint"})") ==
+          R"(framing.length_format: applies only when framing.type is "length_prefixed", not "delimiter")");
+    CHECK(framing_error(R"({"type":"octet_counting","header_bytes":2,"keep_prefix":true})") ==
+          R"(framing.header_bytes: applies only when framing.type is "length_prefixed", not "octet_counting"; )"
+          R"(framing.keep_prefix: applies only when framing.type is "length_prefixed", not "octet_counting")");
+    CHECK(framing_error(R"({"type":"length_prefixed","length_format":"uint24_be"})") ==
+          R"(framing.length_format: must be one of "uint8", "uint16_be", "uint16_le", "uint32_be", "uint32_le", "uint64_be", "uint64_le", "varint", got "uint24_be")");
+    CHECK(framing_error(R"({"type":"length_prefixed","header_bytes":65})") ==
+          "framing.header_bytes: must be an integer from 0 to 64, got 65");
+    // With other problems, in field order, one line.
+    CHECK(parse_endpoint_config(R"({"host":"h","port":0,"framing":{"type":"delimiter"}})").error ==
+          R"(port: must be an integer from 1 to 65535, got 0; framing.delimiter: is required when framing.type is "delimiter")");
 }

@@ -58,7 +58,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     REQUIRE(schema["properties"].get_object().get(props) == simdjson::SUCCESS);
     std::vector<std::string> names;
     for (auto f : props) names.emplace_back(f.key);
-    CHECK(names == std::vector<std::string>{"host", "port", "codec", "tls", "buffer_size", "reconnect_delay",
+    CHECK(names == std::vector<std::string>{"host", "port", "codec", "framing", "tls", "buffer_size", "reconnect_delay",
                                             "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
                                             "max_frame_bytes"});
     // Every field has a title, a description and an order.
@@ -79,8 +79,22 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     }
     CHECK(names == std::vector<std::string>{"enabled", "verify_cert", "ca_cert", "client_cert", "client_key",
                                             "server_hostname", "client_key_password"});
+    simdjson::dom::object framing;
+    REQUIRE(props["framing"]["properties"].get_object().get(framing) == simdjson::SUCCESS);
+    names.clear();
+    for (auto f : framing) {
+        names.emplace_back(f.key);
+        check_field(f.value, "framing." + std::string(f.key));
+    }
+    CHECK(names == std::vector<std::string>{"type", "delimiter", "keep_delimiter", "length_format",
+                                            "length_includes_prefix", "header_bytes", "keep_prefix"});
+    CHECK(simdjson::minify(props["framing"]["required"].value_unsafe()) == R"(["type"])");
+    CHECK(simdjson::minify(framing["type"]["enum"].value_unsafe()) ==
+          R"(["lines","delimiter","length_prefixed","octet_counting","mllp","chunks"])");
+    CHECK(simdjson::minify(framing["length_format"]["enum"].value_unsafe()) ==
+          R"(["uint8","uint16_be","uint16_le","uint32_be","uint32_le","uint64_be","uint64_le","varint"])");
     // Defaults and ranges as the spec says.
-    CHECK(simdjson::minify(props["codec"]["enum"].value_unsafe()) == R"(["plain","line","json"])");
+    CHECK(simdjson::minify(props["codec"]["enum"].value_unsafe()) == R"(["plain","line","json","base64"])");
     CHECK(str(props["codec"]["default"]) == "line");
     CHECK(to_uint(props["port"]["minimum"]) == 1);
     CHECK(to_uint(props["port"]["maximum"]) == 65535);
@@ -183,7 +197,7 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
         {R"({"host":"h","port":70000})", "port: must be an integer from 1 to 65535, got 70000"},
         {R"({"host":"h","port":"9000"})", R"(port: must be an integer from 1 to 65535, got "9000")"},
         {R"({"host":"h","port":90.5})", "port: must be an integer from 1 to 65535, got 90.5"},
-        {R"({"host":"h","port":9000,"codec":"xml"})", R"(codec: must be one of "plain", "line", "json", got "xml")"},
+        {R"({"host":"h","port":9000,"codec":"xml"})", R"(codec: must be one of "plain", "line", "json", "base64", got "xml")"},
         {R"({"host":"h","port":9000,"reconnect_delay":-1})",
          "reconnect_delay: must be a number of seconds from 0 to 86400, got -1"},
         {R"({"host":"h","port":9000,"buffer_size":0})", "buffer_size: must be an integer from 1024 to 16777216, got 0"},
@@ -233,7 +247,7 @@ TEST_CASE("validate: config and binding problems come together on the last line"
     CHECK(r.last_msg ==
           "host: must not contain control characters, found U+0000 at byte 1; "
           "port: must be an integer from 1 to 65535, got 0; "
-          R"(codec: must be one of "plain", "line", "json", got "xml"; )"
+          R"(codec: must be one of "plain", "line", "json", "base64", got "xml"; )"
           "bindings: exactly one binding is supported for now, got 2; "
           "bindings[0].stream: is required; "
           "bindings[1].stream: must not be empty");

@@ -6,6 +6,8 @@
 #include "limited_sink.hpp"
 #include "log.hpp"
 
+#include <socketcap/any_framer.hpp>
+#include <socketcap/base64_codec.hpp>
 #include <socketcap/io/capture_engine.hpp>
 #include <socketcap/io/connector.hpp>
 #include <socketcap/flow/response.hpp>
@@ -96,9 +98,11 @@ public:
         if (opts_.stop_on_stdin_eof) watch_stdin();
         arm_stats();
         switch (opts_.config.codec) {
-        case flow::codec_kind::line: start<socketcap::line_codec>(); break;
-        case flow::codec_kind::plain: start<socketcap::plain_codec>(); break;
+        // line and plain are one text codec; the framing (any_framer) is what differs.
+        case flow::codec_kind::line:
+        case flow::codec_kind::plain: start<socketcap::text_codec>(); break;
         case flow::codec_kind::json: start<socketcap::json_codec>(); break;
+        case flow::codec_kind::base64: start<socketcap::base64_codec>(); break;
         }
         ctx_.run();
         if (!fatal_.empty()) {
@@ -116,7 +120,9 @@ private:
 
     template <class Connector, class Codec>
     struct engine_holder final : running_capture {
-        using engine_type = socketcap::capture_engine<Connector, Codec, configured_reconnect>;
+        using engine_type = socketcap::capture_engine<Connector, Codec, configured_reconnect,
+                                                      socketcap::checkpoint_per_read, asio::steady_timer,
+                                                      socketcap::any_framer>;
         engine_holder(asio::io_context& ctx, std::vector<typename engine_type::endpoint_type> endpoints)
             : engine(ctx.get_executor(), std::move(endpoints)) {}
         void stop() override { engine.stop(); }
@@ -152,6 +158,9 @@ private:
         ep.session.pipeline.read_size = c.buffer_size;
         ep.session.pipeline.max_frame_bytes = c.max_frame_bytes;
         ep.session.idle_timeout = c.idle_timeout_duration();
+        ep.make_framer = [framing = c.effective_framing(), max = c.max_frame_bytes] {
+            return socketcap::any_framer(framing, max);
+        };
         ep.healthy_after = c.reconnect_delay_duration();
         ep.initial = {opts_.initial.bytes, opts_.initial.documents};
         if (opts_.flow_protocol) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <socketcap/flow/fields.hpp>
+#include <socketcap/framing.hpp>
 #include <socketcap/tls/options.hpp>
 
 namespace socketcap::flow {
@@ -26,9 +27,9 @@ struct parsed {
     explicit operator bool() const noexcept { return error.empty(); }
 };
 
-enum class codec_kind : std::uint8_t { plain, line, json };
+enum class codec_kind : std::uint8_t { plain, line, json, base64 };
 
-/// "plain", "line" or "json".
+/// "plain", "line", "json" or "base64".
 std::string_view to_string(codec_kind c) noexcept;
 
 /// The `tls` block: the TLS library's options (one definition of each field) plus the switch.
@@ -68,6 +69,12 @@ struct endpoint_config {
     double connection_timeout = detail::default_of<double>("connection_timeout"); ///< seconds, resolve + connect (+ handshake)
     std::optional<double> idle_timeout;       ///< seconds; none = off
     std::size_t max_frame_bytes = detail::default_of<std::size_t>("max_frame_bytes");
+    /// The `framing` object; none: the codec's own (effective_framing()).
+    std::optional<socketcap::framing_options> framing;
+
+    /// The framing in force: `framing`, else lines for line and json, each read for plain and
+    /// base64 (base64 cuts reads anywhere: it has no characters to keep whole).
+    socketcap::framing_options effective_framing() const;
 
     std::chrono::steady_clock::duration reconnect_delay_duration() const noexcept;
     /// Zero when reconnect_max_delay is off.

@@ -6,6 +6,8 @@
 #ifndef SOCKETCAP_FLOW_FIELDS_HPP
 #define SOCKETCAP_FLOW_FIELDS_HPP
 
+#include <socketcap/framing.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -15,8 +17,15 @@
 
 namespace socketcap::flow {
 
-/// The codecs' names, in codec_kind order (plain, line, json).
-inline constexpr std::array<std::string_view, 3> codec_names{"plain", "line", "json"};
+/// The codecs' names, in codec_kind order (plain, line, json, base64).
+inline constexpr std::array<std::string_view, 4> codec_names{"plain", "line", "json", "base64"};
+
+/// framing.type's values: socketcap::framing_names, in framing_kind order.
+inline constexpr std::array<std::string_view, 6> framing_type_names = socketcap::framing_names;
+
+/// framing.length_format's values: width and byte order of the length field, or a varint.
+inline constexpr std::array<std::string_view, 8> length_format_names{
+    "uint8", "uint16_be", "uint16_le", "uint32_be", "uint32_le", "uint64_be", "uint64_le", "varint"};
 
 /// The schema's "type"; `choice` is a string from a fixed list ("enum").
 enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object };
@@ -51,6 +60,9 @@ struct config_field {
     /// The UI masks it; a wrong value is described by its JSON type, never quoted.
     bool secret = false;
     bool advanced = false;
+    /// A member of an object with a `type` (framing.*): the type it belongs to. Setting it to
+    /// other than its default under another type is an error ("applies only when …").
+    std::string_view applies_to = {};
     std::string_view description = {};
 
     /// The key inside its object: "enabled" for "tls.enabled".
@@ -74,7 +86,39 @@ inline constexpr config_field config_fields[] = {
     {.name = "codec", .type = field_type::choice, .title = "Codec", .choices = codec_names, .has_default = true,
      .text = "line",
      .description = "How the byte stream becomes documents: line makes one document per line, json parses each line "
-                    "as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives."},
+                    "as a JSON object (NDJSON), plain makes one document per chunk of text as it arrives, base64 keeps "
+                    "each chunk's bytes exactly, in base64 (for binary data). With a framing, each codec makes one "
+                    "document per frame."},
+    {.name = "framing", .type = field_type::object, .title = "Framing",
+     .description = "How the byte stream is cut into frames, one document each. Leave it out for the codec's own: lines "
+                    "for line and json, each read as it arrives for plain and base64."},
+    {.name = "framing.type", .type = field_type::choice, .title = "Framing Type", .required = true,
+     .choices = framing_type_names,
+     .description = "lines: each ends at LF (a CR before it is dropped). delimiter: each ends with the delimiter you "
+                    "give. length_prefixed: a binary length before each frame. octet_counting: syslog over TCP (RFC "
+                    "6587): LENGTH SPACE MESSAGE, or one message per line when it does not start with a digit. mllp: "
+                    "HL7 v2 messages between 0x0B and 0x1C 0x0D. chunks: each read as it arrives."},
+    {.name = "framing.delimiter", .type = field_type::string, .title = "Delimiter", .not_empty = true,
+     .applies_to = "delimiter",
+     .description = "The bytes that end a frame, 1 to 16 of them. Write control characters as JSON escapes: \\r\\n, "
+                    "\\u0000, \\u001e."},
+    {.name = "framing.keep_delimiter", .type = field_type::boolean, .title = "Keep Delimiter", .has_default = true,
+     .flag = false, .advanced = true, .applies_to = "delimiter",
+     .description = "Keep the delimiter at the end of each frame."},
+    {.name = "framing.length_format", .type = field_type::choice, .title = "Length Format",
+     .choices = length_format_names, .has_default = true, .text = "uint32_be", .applies_to = "length_prefixed",
+     .description = "The length field: an unsigned integer of 1, 2, 4 or 8 bytes, big-endian (_be) or little-endian "
+                    "(_le), or varint (LEB128, as protobuf writes delimited messages)."},
+    {.name = "framing.length_includes_prefix", .type = field_type::boolean, .title = "Length Includes Prefix",
+     .has_default = true, .flag = false, .advanced = true, .applies_to = "length_prefixed",
+     .description = "The length counts the header and the length field too, not just the body."},
+    {.name = "framing.header_bytes", .type = field_type::integer, .title = "Header Bytes", .has_default = true,
+     .value = 0, .minimum = 0, .maximum = 64, .advanced = true, .applies_to = "length_prefixed",
+     .description = "Fixed bytes before the length field, such as a message type or version."},
+    {.name = "framing.keep_prefix", .type = field_type::boolean, .title = "Keep Prefix", .has_default = true,
+     .flag = false, .advanced = true, .applies_to = "length_prefixed",
+     .description = "Keep the header and the length field at the start of each frame; otherwise a frame is the body "
+                    "alone."},
     {.name = "tls", .type = field_type::object, .title = "TLS", .description = "Encrypt the connection with TLS."},
     {.name = "tls.enabled", .type = field_type::boolean, .title = "Enable TLS", .has_default = true, .flag = false,
      .description = "Connect with TLS instead of plain TCP."},
@@ -118,8 +162,8 @@ inline constexpr config_field config_fields[] = {
     // 64 MiB: Flow's largest document.
     {.name = "max_frame_bytes", .type = field_type::integer, .title = "Max Frame Size", .has_default = true,
      .value = 1048576, .minimum = 1024, .maximum = 64 * 1024 * 1024, .advanced = true,
-     .description = "The longest line or chunk kept, in bytes. A longer one becomes an error document holding its "
-                    "first bytes."},
+     .description = "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document "
+                    "holding its first bytes."},
 };
 
 /// The field called `name`; a name not in the table does not compile.
