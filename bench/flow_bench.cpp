@@ -16,7 +16,7 @@
 // It prints median [min-max] over the repeats, and the connector/floor ratio per repeat.
 //
 //   flow_bench --connector PATH --load-gen PATH [--repeats 5] [--count 1000000]
-//              [--plain-bytes 200000000] [--scenarios line,json,json-bad,plain]
+//              [--plain-bytes 200000000] [--scenarios line,length-prefixed,octet-counted,json,json-bad,plain]
 //              [--latency-rate 100 --latency-count 1000] [--connector-log FILE]
 //              [--pipe-size BYTES]   (stdout pipe capacity set from this side; default: what the connector
 //                                    sets itself, 1 MiB where the kernel allows)
@@ -66,7 +66,7 @@ struct options {
     std::string connector, load_gen, connector_log = "/dev/null";
     int repeats = 5;
     std::size_t count = 1'000'000, plain_bytes = 200'000'000;
-    std::vector<std::string> scenarios{"line", "json", "json-bad", "plain"};
+    std::vector<std::string> scenarios{"line", "length-prefixed", "octet-counted", "json", "json-bad", "plain"};
     double latency_rate = 100;
     std::size_t latency_count = 1000;
     bool socat = true;
@@ -162,15 +162,22 @@ struct run_result {
     std::vector<double> latencies_ms;
 };
 
-std::string open_request(unsigned port, std::string_view codec) {
+/// The endpoint config after host and port: the codec, and a framing for the re-framed payloads.
+std::string scenario_config(std::string_view name) {
+    if (name == "length-prefixed") return R"("codec":"line","framing":{"type":"length_prefixed"})";
+    if (name == "octet-counted") return R"("codec":"line","framing":{"type":"octet_counting"})";
+    return fmt::format(R"("codec":"{}")", name == "json-bad" ? "json" : name);
+}
+
+std::string open_request(unsigned port, std::string_view scenario) {
     return fmt::format(
         R"({{"open":{{"capture":{{"name":"bench/socket","connectorType":"LOCAL","config":{{"host":"127.0.0.1",)"
-        R"("port":{},"codec":"{}","reconnect_delay":60,"max_reconnect_attempts":0}},"bindings":[{{"resourceConfig":)"
+        R"("port":{},{},"reconnect_delay":60,"max_reconnect_attempts":0}},"bindings":[{{"resourceConfig":)"
         R"({{"stream":"bench"}},"resourcePath":["bench"],"collection":{{"name":"bench/docs","writeSchema":)"
         R"({{"type":"object"}},"key":["/session_id","/sequence"]}},"stateKey":"bench.v1"}}]}},"version":"1",)"
         R"("range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{{}}}}}})"
         "\n",
-        port, codec);
+        port, scenario_config(scenario));
 }
 
 [[noreturn]] void bad_line(std::string_view line, std::string_view why) {
@@ -181,7 +188,7 @@ std::string open_request(unsigned port, std::string_view codec) {
 
 /// Runs the connector against `port` until a checkpoint reports `payload_bytes` read (or, with
 /// `latency`, until `expect_docs` documents arrived), checking and counting its stdout.
-run_result run_connector(const options& o, unsigned port, std::string_view codec, std::size_t payload_bytes,
+run_result run_connector(const options& o, unsigned port, std::string_view scenario, std::size_t payload_bytes,
                          std::uint64_t expect_docs, bool latency) {
     static constexpr std::string_view captured = R"({"captured":{"binding":0,"doc":{)";
     static constexpr std::string_view checkpoint = R"({"checkpoint":{"state":{"updated":)";
@@ -195,7 +202,7 @@ run_result run_connector(const options& o, unsigned port, std::string_view codec
     auto t0 = clock_type::now();
     child c = spawn({o.connector}, true, true, o.connector_log);
     if (o.pipe_size > 0 && ::fcntl(c.out, F_SETPIPE_SZ, o.pipe_size) < 0) die("F_SETPIPE_SZ");
-    std::string req = open_request(port, codec);
+    std::string req = open_request(port, scenario);
     if (::write(c.in, req.data(), req.size()) != ssize_t(req.size())) die("write open request");
 
     std::vector<char> buf(1 << 20);
@@ -354,7 +361,6 @@ run_result floor_pipe(std::uint64_t out_bytes) {
 }
 
 void run_scenario(const options& o, const std::string& name) {
-    std::string codec = name == "json-bad" ? "json" : name;
     bool counted = name != "plain"; // plain: one document per read, so no fixed count
     std::size_t per_rep = o.socat ? 3 : 2;
     generator g = start_generator(o, name, per_rep * std::size_t(o.repeats));
@@ -363,7 +369,7 @@ void run_scenario(const options& o, const std::string& name) {
     run_result last;
     long rss = 0;
     for (int rep = 0; rep < o.repeats; ++rep) {
-        last = run_connector(o, g.port, codec, g.payload_bytes, counted ? o.count : 0, false);
+        last = run_connector(o, g.port, name, g.payload_bytes, counted ? o.count : 0, false);
         auto fl = floor_read64k(g.port);
         if (fl.in_bytes != g.payload_bytes) die("floor read a short payload");
         wall.push_back(last.wall);
@@ -391,7 +397,7 @@ void run_scenario(const options& o, const std::string& name) {
     }
     auto gen = wait_child(g.proc.pid);
     ::close(g.proc.out);
-    fmt::print("\n## {} (codec {}), {} repeats: median [min-max]\n", name, codec, o.repeats);
+    fmt::print("\n## {} ({}), {} repeats: median [min-max]\n", name, scenario_config(name), o.repeats);
     fmt::print("  documents {}  checkpoints {}  input {:.1f} MB  output {:.1f} MB (x{:.2f})\n", last.documents,
                last.checkpoints, double(last.in_bytes) / 1e6, double(last.out_bytes) / 1e6,
                double(last.out_bytes) / double(last.in_bytes));
@@ -491,7 +497,7 @@ int main(int argc, char** argv) {
     }
     if (o.connector.empty() || o.load_gen.empty()) {
         std::fprintf(stderr, "usage: flow_bench --connector PATH --load-gen PATH [--repeats N] [--count N] "
-                             "[--scenarios line,json,json-bad,plain] [--no-latency] [--no-socat]\n");
+                             "[--scenarios line,length-prefixed,octet-counted,json,json-bad,plain] [--no-latency] [--no-socat]\n");
         return 2;
     }
     if (o.socat && ::access("/usr/bin/socat", X_OK) != 0) o.socat = false;

@@ -3,7 +3,7 @@
 // it, then closes. Listens on 127.0.0.1 (port 0 unless --port), prints the port on stdout, and
 // serves --connections clients one after the other, each the same bytes.
 //
-//   load_gen --payload line|json|json-bad|plain [--count N] [--bytes B] [--connections K]
+//   load_gen --payload line|json|json-bad|plain|length-prefixed|octet-counted [--count N] [--bytes B] [--connections K]
 //   load_gen --payload stamped --rate R --count N   (latency: each line starts with the
 //                                                    CLOCK_REALTIME nanoseconds it was sent at)
 //   load_gen --payload line --dump FILE             (write the payload to FILE and exit)
@@ -112,8 +112,13 @@ int main(int argc, char** argv) {
     else if (payload_kind == "json") payload = socketcap::bench::ndjson_lines(count, r);
     else if (payload_kind == "json-bad") payload = socketcap::bench::ndjson_lines(count, r, 20);
     else if (payload_kind == "plain") payload = socketcap::bench::raw_bytes(bytes, r);
+    else if (payload_kind == "length-prefixed")
+        payload = socketcap::bench::length_prefixed(socketcap::bench::syslog_lines(count, r));
+    else if (payload_kind == "octet-counted")
+        payload = socketcap::bench::octet_counted(socketcap::bench::syslog_lines(count, r));
     else if (payload_kind != "stamped" || rate <= 0) {
-        std::fprintf(stderr, "load_gen: --payload line|json|json-bad|plain, or stamped with --rate\n");
+        std::fprintf(stderr, "load_gen: --payload line|json|json-bad|plain|length-prefixed|octet-counted, or "
+                             "stamped with --rate\n");
         return 2;
     }
 

@@ -57,6 +57,36 @@ std::string ndjson_lines(std::size_t count, rng& r, unsigned malformed_per_mille
     return out;
 }
 
+namespace {
+template <class Frame>
+std::string reframe(std::string_view lines, Frame frame) {
+    std::string out;
+    out.reserve(lines.size() + lines.size() / 16);
+    while (!lines.empty()) {
+        auto nl = lines.find('\n');
+        frame(out, lines.substr(0, nl));
+        lines.remove_prefix(nl == std::string_view::npos ? lines.size() : nl + 1);
+    }
+    return out;
+}
+} // namespace
+
+std::string length_prefixed(std::string_view lines) {
+    return reframe(lines, [](std::string& out, std::string_view m) {
+        auto n = static_cast<std::uint32_t>(m.size());
+        char prefix[4] = {char(n >> 24), char(n >> 16 & 0xFF), char(n >> 8 & 0xFF), char(n & 0xFF)};
+        out.append(prefix, 4);
+        out += m;
+    });
+}
+
+std::string octet_counted(std::string_view lines) {
+    return reframe(lines, [](std::string& out, std::string_view m) {
+        fmt::format_to(std::back_inserter(out), "{} ", m.size());
+        out += m;
+    });
+}
+
 std::string raw_bytes(std::size_t size, rng& r) {
     std::string out(size, ' ');
     for (auto& c : out) c = static_cast<char>(r.below(200) == 0 ? '\n' : 32 + r.below(95));

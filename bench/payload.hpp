@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace socketcap::bench {
 
@@ -25,6 +26,11 @@ std::string syslog_lines(std::size_t count, rng& r);
 /// ~200-byte NDJSON objects with nesting, escapes, UTF-8 and large integers; `malformed_per_mille`
 /// of them are broken (truncated, a stray comma, a bare word).
 std::string ndjson_lines(std::size_t count, rng& r, unsigned malformed_per_mille = 0);
+/// The lines of `lines` (each ending in '\n') re-framed without their '\n': each after a 4-byte
+/// big-endian length, or as syslog octet counting (RFC 6587: `LEN SP MSG`). The same messages as
+/// the line scenario, so their documents per second compare directly.
+std::string length_prefixed(std::string_view lines);
+std::string octet_counted(std::string_view lines);
 /// Raw bytes (printable text with newlines at random places).
 std::string raw_bytes(std::size_t size, rng& r);
 
