@@ -316,6 +316,7 @@ void log_observer::on_event(const capture_event& e) {
         log(log_level::info, "disconnected",
             {{"session_id", e.session_id}, {"reason", e.reason}, {"bytes", r.bytes}, {"documents", docs},
              {"checkpoints", r.checkpoints}, {"error_documents", r.stats.error_documents},
+             {"invalid_frames", r.stats.invalid_frames}, {"skipped_bytes", r.stats.skipped_bytes},
              {"partial_frames", r.stats.partial_frames}});
         break;
     }
