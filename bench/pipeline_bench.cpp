@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // In-memory throughput of the sans-I/O pipeline (no sockets, no stdout): the ceiling the
-// connector can reach. Usage: pipeline_bench [documents] [repeats] [line|json|json-bad|plain]
+// connector can reach. Usage: pipeline_bench [documents] [repeats]
+//   [line|line-any|length-prefixed|octet-counted|json|json-bad|plain|base64]
 #include "payload.hpp"
 
+#include <socketcap/any_framer.hpp>
+#include <socketcap/base64_codec.hpp>
 #include <socketcap/json_codec.hpp>
 #include <socketcap/pipeline.hpp>
 #include <socketcap/text_codec.hpp>
@@ -12,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string_view>
+#include <type_traits>
 #include <cstdlib>
 #include <vector>
 
@@ -19,12 +23,17 @@ using namespace socketcap;
 
 namespace {
 
-template <class Codec>
-void run(const char* name, const std::string& input, int repeats) {
+template <class Codec, class Framer = default_framer_t<Codec>>
+void run(const char* name, const std::string& input, int repeats, framing_options framing = {}) {
     std::vector<double> secs;
     std::uint64_t docs = 0, out_bytes = 0;
     for (int rep = 0; rep < repeats; ++rep) {
-        pipeline<Codec> p(Codec{}, {});
+        auto p = [&] {
+            if constexpr (std::is_same_v<Framer, any_framer>)
+                return pipeline<Codec, any_framer>(Codec{}, any_framer(framing, pipeline_options{}.max_frame_bytes));
+            else
+                return pipeline<Codec, Framer>(Codec{}, {});
+        }();
         document_envelope env("bench.example", 9000, R"({"captured":{"binding":0,"doc":)", "}}\n");
         output_buffer out;
         out_bytes = 0;
@@ -65,7 +74,16 @@ int main(int argc, char** argv) {
     auto json_bad = bench::ndjson_lines(n, r, 20);
     auto raw = bench::raw_bytes(200'000'000, r);
     if (wanted("line")) run<line_codec>("line", lines, repeats);
+    // The connector's composition: every framing behind any_framer. The same messages as `line`.
+    framing_options f;
+    if (wanted("line-any")) run<text_codec, any_framer>("line any", lines, repeats, f);
+    f.kind = framing_kind::length_prefixed;
+    if (wanted("length-prefixed"))
+        run<text_codec, any_framer>("length-prefix", bench::length_prefixed(lines), repeats, f);
+    f.kind = framing_kind::octet_counting;
+    if (wanted("octet-counted")) run<text_codec, any_framer>("octet-count", bench::octet_counted(lines), repeats, f);
     if (wanted("json")) run<json_codec>("json", json, repeats);
     if (wanted("json-bad")) run<json_codec>("json 2% bad", json_bad, repeats);
     if (wanted("plain")) run<plain_codec>("plain", raw, repeats);
+    if (wanted("base64")) run<base64_codec>("base64", raw, repeats);
 }
