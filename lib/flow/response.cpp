@@ -165,7 +165,7 @@ constexpr std::string_view document_tail = R"(,
 })";
 
 constexpr std::string_view text_data_schema = R"({"type": "object",
-      "description": "The text in value; for a frame longer than max_frame_bytes, _error, _error_message and _raw (its first bytes) instead.",
+      "description": "The text in value; for a frame longer than max_frame_bytes or bytes that break the framing, _error, _error_message and _raw (its first bytes) instead.",
       "properties": {"value": {"type": "string"}, "_error": {"type": "boolean"}, "_error_message": {"type": "string"},
         "_raw": {"type": "string"}}})";
 

@@ -340,3 +340,17 @@ TEST_CASE("endpoint config: framing mistakes are named", "[flow][config][framing
     CHECK(parse_endpoint_config(R"({"host":"h","port":0,"framing":{"type":"delimiter"}})").error ==
           R"(port: must be an integer from 1 to 65535, got 0; framing.delimiter: is required when framing.type is "delimiter")");
 }
+
+TEST_CASE("document schema: base64 documents declare their encoding", "[flow][framing]") {
+    simdjson::dom::parser parser;
+    simdjson::dom::element schema;
+    REQUIRE(parser.parse(std::string(document_schema(codec_kind::base64))).get(schema) == simdjson::SUCCESS);
+    auto data = schema["properties"]["data"]["properties"];
+    CHECK(std::string_view(data["base64"]["type"]) == "string");
+    CHECK(std::string_view(data["base64"]["contentEncoding"]) == "base64");
+    CHECK(std::string_view(data["_raw"]["contentEncoding"]) == "base64");
+    // The text codecs' schema has no base64 member.
+    REQUIRE(parser.parse(std::string(document_schema(codec_kind::plain))).get(schema) == simdjson::SUCCESS);
+    simdjson::dom::element absent;
+    CHECK(schema["properties"]["data"]["properties"]["base64"].get(absent) == simdjson::NO_SUCH_FIELD);
+}
