@@ -118,9 +118,9 @@ inline frame delimiter_framer::next(std::string_view in, bool eof) noexcept {
     scanned_ = settled(in);
     // No delimiter can end the frame within the limit: the earliest one would start at
     // settled(in), so the frame has at least that many bytes, and a kept delimiter adds at
-    // least one. Only settled bytes are consumed: the rest may begin the delimiter that ends
-    // the skip.
-    if (keep_ ? scanned_ >= max_ : scanned_ > max_) {
+    // least one. Nor can the end of the stream (a partial frame of every byte). Only settled
+    // bytes are consumed: the rest may begin the delimiter that ends the skip.
+    if ((keep_ ? scanned_ >= max_ : scanned_ > max_) && in.size() > max_) {
         std::size_t n = scanned_;
         scanned_ = 0;
         discarding_ = true;

@@ -138,6 +138,15 @@ TEST_CASE("delimiter_framer: an overlong frame is cut early and skipped up to th
     CHECK(ko.kind == oversized);
     CHECK(ko.payload == "abcd");
     CHECK(ko.consumed == 4);
+    // A kept 1-byte delimiter: max bytes may still be a partial frame if the stream ends there
+    // (found by fuzz_delimiter_framer: they were cut as oversized).
+    delimiter_framer k1("|", true, 4);
+    CHECK(k1.next("abcd", false).kind == need_more);
+    CHECK(test::framer_steps(k1, {"abcd"}) == std::vector<framed>{{partial, "abcd", 4}});
+    CHECK(k1.next("abcde", false).kind == oversized);
+    k1.reset();
+    check_every_split(k1, "ab|abcd", {{complete, "ab|", 3}, {partial, "abcd", 4}});
+    check_every_split(k1, "ab|abcd|x", {{complete, "ab|", 3}, {oversized, "abcd", 5, next_delim}, {partial, "x", 1}});
     // The whole stream, cut anywhere: the same frames.
     std::string in = "x|||" + std::string(100, 'L') + "|||aft|||" + std::string(7, 'M') + "|||";
     check_every_split(f, in, {{complete, "x", 4}, {oversized, "LLLL", 103, next_delim}, {complete, "aft", 6},
