@@ -156,10 +156,10 @@ inline frame length_prefix_framer::parse_prefix(std::string_view in, bool eof) n
                 auto r = (b & 0x80) != 0
                     ? fmt::format_to_n(message_.data(), message_.size(),
                                        "length_prefixed framing: the varint length \"{}\" is longer than 10 bytes; "
-                                       "skipped it, reading a new length right after", field)
+                                       "skipped the prefix", field)
                     : fmt::format_to_n(message_.data(), message_.size(),
                                        "length_prefixed framing: the varint length \"{}\" overflows 64 bits; "
-                                       "skipped it, reading a new length right after", field);
+                                       "skipped the prefix", field);
                 return invalid(in, {message_.data(), std::min(r.size, message_.size())});
             }
             length_ |= std::uint64_t{b & 0x7Fu} << (7 * k);
@@ -184,7 +184,7 @@ inline frame length_prefix_framer::parse_prefix(std::string_view in, bool eof) n
         if (length_ < prefix_) {
             auto r = fmt::format_to_n(message_.data(), message_.size(),
                                       "length_prefixed framing: declared length {} (\"{}\") is less than its own "
-                                      "prefix ({} bytes); skipped it, reading a new length right after",
+                                      "prefix ({} bytes); skipped the prefix",
                                       length_, quote_length_field(in), prefix_);
             return invalid(in, {message_.data(), std::min(r.size, message_.size())});
         }

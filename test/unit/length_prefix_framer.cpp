@@ -64,16 +64,15 @@ std::string hex(std::string_view bytes) {
 }
 std::string too_long(std::string_view field) {
     return "length_prefixed framing: the varint length \"" + hex(field) +
-           "\" is longer than 10 bytes; skipped it, reading a new length right after";
+           "\" is longer than 10 bytes; skipped the prefix";
 }
 std::string overflows(std::string_view field) {
     return "length_prefixed framing: the varint length \"" + hex(field) +
-           "\" overflows 64 bits; skipped it, reading a new length right after";
+           "\" overflows 64 bits; skipped the prefix";
 }
 std::string below_prefix(std::uint64_t n, std::string_view field, std::size_t prefix) {
     return "length_prefixed framing: declared length " + std::to_string(n) + " (\"" + hex(field) +
-           "\") is less than its own prefix (" + std::to_string(prefix) + " bytes); skipped it, reading a new length "
-           "right after";
+           "\") is less than its own prefix (" + std::to_string(prefix) + " bytes); skipped the prefix";
 }
 
 std::vector<framed> all_steps(length_prefix_framer f, std::string_view in) { return test::framer_steps(f, {in}); }
@@ -219,6 +218,13 @@ TEST_CASE("length_prefix_framer: a bad varint is invalid; a new prefix is read r
     CHECK(bad.kind == invalid);
     CHECK(bad.unit == "frame");
     CHECK(bad.message.size() <= 160);
+    // The longest message there is: a 10-byte varint behind a 64-byte header, counting itself.
+    length_prefix_framer longest(opts(0, std::endian::big, true, 64));
+    std::string zero = std::string(9, '\x80') + '\0';
+    auto l = longest.next(std::string(64, 'H') + zero, false);
+    CHECK(l.kind == invalid);
+    CHECK(l.message == below_prefix(0, zero, 74));
+    CHECK(l.message.size() <= 160);
 }
 
 TEST_CASE("length_prefix_framer: a length smaller than its own prefix is invalid; header and field are skipped") {
