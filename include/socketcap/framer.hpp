@@ -19,6 +19,8 @@ namespace socketcap {
 ///  - f.reset(): forget all state (a new stream begins).
 ///  - f.max_frame_bytes(): the largest payload it returns; memory a caller needs is bounded by
 ///    max_frame_bytes() + a read, because longer frames come out as `oversized` early.
+///  - optional f.slack_bytes() noexcept: how many bytes beyond max_frame_bytes() it may hold
+///    while a frame can still fit (a delimiter or a length prefix around it); 1 if absent.
 /// A pipeline constructs its framer from max_frame_bytes (`Framer(std::size_t)`) unless it is
 /// handed one; that constructor is not part of the concept (a delimiter needs more).
 template <class F>

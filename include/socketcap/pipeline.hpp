@@ -86,7 +86,8 @@ public:
     /// Bytes received but not yet part of a document (an unfinished frame).
     std::size_t pending_bytes() const noexcept { return buffer_.size(); }
     /// Memory held by the receive buffer; bounded by the framer's max_frame_bytes() (which may
-    /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size.
+    /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size
+    /// (+ the framer's slack_bytes() instead of 1 when it has more: see framer.hpp).
     std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
     Codec& codec() noexcept { return codec_; }
     Framer& framer() noexcept { return framer_; }

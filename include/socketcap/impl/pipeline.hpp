@@ -7,6 +7,18 @@
 
 namespace socketcap {
 
+namespace detail {
+// Bytes past max_frame_bytes() a framer may hold while its frame can still fit: a framer that
+// says (a long delimiter, a length prefix) gets that many, any other 1 (line_framer's CR).
+template <class F>
+std::size_t framer_slack(const F& f) noexcept {
+    if constexpr (requires { { f.slack_bytes() } noexcept -> std::convertible_to<std::size_t>; })
+        return std::max<std::size_t>(1, f.slack_bytes());
+    else
+        return 1;
+}
+} // namespace detail
+
 template <codec Codec, framer Framer>
 pipeline<Codec, Framer>::pipeline(Codec codec, pipeline_options opts)
     requires std::constructible_from<Framer, std::size_t>
@@ -21,8 +33,9 @@ pipeline<Codec, Framer>::pipeline(Codec codec, F framer, pipeline_options opts)
       // An overlong frame is detected once it exceeds max_frame_bytes (+1 for a CR), so the
       // buffer never needs more than that plus one read. The framer's own limit counts: it
       // may be larger than asked (chunk_framer holds back up to 3 bytes of a character), and a
-      // buffer too small for what it holds back would stall the stream.
-      buffer_(framer_.max_frame_bytes() + 1 + opts.read_size) {}
+      // buffer too small for what it holds back would stall the stream. So does its slack: a
+      // 16-byte delimiter or a 74-byte prefix rides along with a frame of max_frame_bytes.
+      buffer_(framer_.max_frame_bytes() + detail::framer_slack(framer_) + opts.read_size) {}
 
 template <codec Codec, framer Framer>
 void pipeline<Codec, Framer>::commit(std::size_t n, document_envelope& env, output_buffer& out) {
