@@ -14,7 +14,8 @@
 //  - A non-transparent message longer than max_frame_bytes: `oversized`, skipped up to the
 //    next LF.
 // At end of stream an unfinished message is `partial`: an octet-counted message cut short (the
-// bytes after the space), a count without its space (the digits), a line without LF.
+// bytes after the space), a count without its space (the digits; `oversized` if there are more
+// than max_frame_bytes of them), a line without LF.
 // It holds at most max_frame_bytes + 10 bytes without a frame (a 10-digit count and its space
 // before a message of max_frame_bytes): slack_bytes() tells the pipeline.
 #ifndef SOCKETCAP_OCTET_COUNTING_FRAMER_HPP
@@ -65,6 +66,7 @@ private:
 
     static constexpr std::string_view unit = "message";
     static constexpr std::string_view line_skip_rule = "up to the next newline";
+    static constexpr std::string_view eof_skip_rule = "at the end of the stream";
 
     static std::string_view strip_cr(std::string_view s) noexcept {
         return (!s.empty() && s.back() == '\r') ? s.substr(0, s.size() - 1) : s;
@@ -172,11 +174,12 @@ inline frame octet_counting_framer::read_count(std::string_view in, bool eof) no
         return next(in, eof);
     }
     scanned_ = i;
-    if (eof) {
-        count_ = 0;
-        return done({frame_kind::partial, in, in.size(), 0, 0, false, unit});
-    }
-    return {};
+    if (!eof) return {};
+    // A count without its space: the digits are what came of the message (up to 10 of them,
+    // so with a tiny max_frame_bytes they can be too many).
+    if (in.size() > max_)
+        return done({frame_kind::oversized, in.substr(0, max_), in.size(), 0, max_, true, unit, eof_skip_rule});
+    return done({frame_kind::partial, in, in.size(), 0, 0, true, unit});
 }
 
 inline frame octet_counting_framer::fail(error e, std::size_t header, std::string_view in, bool eof) noexcept {

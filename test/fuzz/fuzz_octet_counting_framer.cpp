@@ -67,8 +67,9 @@ std::vector<seen_frame> reference(std::string_view s, std::size_t max) {
         std::string message;
         if (d == 11) {
             message = "octet count \"" + quote(s.substr(pos, 11)) + "\" has more than 10 digits" + skip_line;
-        } else if (pos + d == s.size()) {
-            out.push_back({frame_kind::partial, std::string(s.substr(pos)), ""});
+        } else if (pos + d == s.size()) { // the stream ended in the count
+            if (d > max) out.push_back({frame_kind::oversized, std::string(s.substr(pos, max)), "at the end of the stream"});
+            else out.push_back({frame_kind::partial, std::string(s.substr(pos)), ""});
             break;
         } else if (s[pos + d] != ' ') {
             message = "octet count \"" + quote(s.substr(pos, d + 1)) + "\" is not followed by a space" + skip_line;

@@ -186,6 +186,10 @@ TEST_CASE("octet_counting_framer: end of stream in every state") {
     CHECK(steps(f, "", true).empty());
     CHECK(steps(f, "1", true) == steps_t{{k::partial, "1", 1}});     // digits, no space
     CHECK(steps(f, "0", true) == steps_t{{k::partial, "0", 1}});     // a zero not yet known bad
+    // More digits than max_frame_bytes (fuzz_octet_counting_framer's first finding): oversized.
+    octet_counting_framer tiny(5);
+    CHECK(steps(tiny, "12345", true) == steps_t{{k::partial, "12345", 5}});
+    CHECK(steps(tiny, "123456", true) == steps_t{{k::oversized, "12345", 6, "at the end of the stream"}});
     CHECK(steps(f, "12 ", true) == steps_t{{k::partial, "", 3}});    // the count, no message
     CHECK(steps(f, "5 ab", true) == steps_t{{k::partial, "ab", 4}}); // a counted message cut short
     CHECK(steps(f, "50 ab", true) == steps_t{{k::partial, "ab", 5}}); // even one too long for max
