@@ -36,6 +36,11 @@ public:
     std::size_t max_frame_bytes() const noexcept {
         return std::visit([](const auto& f) noexcept -> std::size_t { return f.max_frame_bytes(); }, framer_);
     }
+    /// The chosen framer's slack_bytes() (1 for one that declares none): the pipeline sizes its
+    /// buffer by it, and a framer given too little would stall (framer.hpp).
+    std::size_t slack_bytes() const noexcept {
+        return std::visit([](const auto& f) noexcept -> std::size_t { return detail::framer_slack(f); }, framer_);
+    }
     framing_kind kind() const noexcept { return static_cast<framing_kind>(framer_.index()); }
 
 private:

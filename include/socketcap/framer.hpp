@@ -6,6 +6,7 @@
 
 #include <socketcap/frame.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <string_view>
@@ -29,6 +30,18 @@ concept framer = std::movable<F> && requires(F& f, const F& cf, std::string_view
     { f.reset() } noexcept;
     { cf.max_frame_bytes() } noexcept -> std::convertible_to<std::size_t>;
 };
+
+namespace detail {
+// Bytes past max_frame_bytes() a framer may hold while its frame can still fit: a framer that
+// says (a long delimiter, a length prefix) gets that many, any other 1 (line_framer's CR).
+template <class F>
+std::size_t framer_slack(const F& f) noexcept {
+    if constexpr (requires { { f.slack_bytes() } noexcept -> std::convertible_to<std::size_t>; })
+        return std::max<std::size_t>(1, f.slack_bytes());
+    else
+        return 1;
+}
+} // namespace detail
 
 } // namespace socketcap
 

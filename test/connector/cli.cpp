@@ -327,6 +327,13 @@ TEST_CASE("capture: every framing through the connector, exact documents", "[cli
     CHECK(framed_capture(R"("codec":"json","framing":{"type":"octet_counting"})",
                          "14 {\"a\":1,\n\"b\":2}{\"c\":3}\n", 2) ==
           std::vector<std::string>{R"({"a":1,"b":2})", R"({"c":3})"});
+    // Bytes that break the framing: an error document that says what and where (docs/connector.md).
+    CHECK(framed_capture(R"("codec":"line","framing":{"type":"octet_counting"})", "5 hello12x junk\n3 end", 3) ==
+          std::vector<std::string>{
+              R"({"value":"hello"})",
+              R"({"_error":true,"_error_message":"octet count \"12x\" is not followed by a space; skipped up to )"
+              R"x(the next newline (at byte 7)","_raw":"12x junk"})x",
+              R"({"value":"end"})"});
     // A strict CRLF delimiter: a lone LF is data.
     CHECK(framed_capture(R"("codec":"plain","framing":{"type":"delimiter","delimiter":"\r\n"})", "a\nb\r\nc\r\n", 2) ==
           std::vector<std::string>{R"({"value":"a\nb"})", R"({"value":"c"})"});

@@ -7,18 +7,6 @@
 
 namespace socketcap {
 
-namespace detail {
-// Bytes past max_frame_bytes() a framer may hold while its frame can still fit: a framer that
-// says (a long delimiter, a length prefix) gets that many, any other 1 (line_framer's CR).
-template <class F>
-std::size_t framer_slack(const F& f) noexcept {
-    if constexpr (requires { { f.slack_bytes() } noexcept -> std::convertible_to<std::size_t>; })
-        return std::max<std::size_t>(1, f.slack_bytes());
-    else
-        return 1;
-}
-} // namespace detail
-
 template <codec Codec, framer Framer>
 pipeline<Codec, Framer>::pipeline(Codec codec, pipeline_options opts)
     requires std::constructible_from<Framer, std::size_t>
