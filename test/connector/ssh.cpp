@@ -6,6 +6,10 @@
 // reaches them at 127.0.0.1, as a bastion reaches a private host.
 #include "harness.hpp"
 
+#include <socketcap/io/connector.hpp>
+#include <socketcap/io/tunneled_connector.hpp>
+
+#include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -352,6 +356,20 @@ TEST_CASE("validate through an SSH tunnel: each failure as a sentence", "[ssh][v
                           "key for user \"{}\" (check networkTunnel.sshForwarding.privateKey and the user in sshEndpoint)",
                           feed.port(), bastion.port(), user));
     }
+    SECTION("a key ssh cannot read (cut short)") {
+        sshd bastion;
+        auto damaged = fx().user_key.substr(0, fx().user_key.size() / 2) + "\n-----END OPENSSH PRIVATE KEY-----\n";
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,{}}})", tunnel(bastion.port(), damaged))) ==
+              "cannot connect to 127.0.0.1:9: SSH tunnel: ssh cannot use networkTunnel.sshForwarding.privateKey (error "
+              "in libcrypto): it must be a complete OpenSSH or PEM private key without a passphrase");
+    }
+    SECTION("an endpoint that is not an SSH server") {
+        server not_ssh({{"HTTP/1.0 400 Bad Request\r\n\r\n", false}});
+        CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,{}}})", tunnel(not_ssh.port(), fx().user_key))) ==
+              fmt::format("cannot connect to 127.0.0.1:9: SSH tunnel: 127.0.0.1:{} closed the connection before "
+                          "authentication: is it an SSH server? (networkTunnel.sshForwarding.sshEndpoint)",
+                          not_ssh.port()));
+    }
     SECTION("a bastion that refuses connections") {
         auto closed = closed_port();
         CHECK(validate_error(fmt::format(R"({{"host":"127.0.0.1","port":9,{}}})", tunnel(closed, fx().user_key))) ==
@@ -481,4 +499,32 @@ TEST_CASE("the private key never reaches stderr, at any log level", "[ssh][secre
     r = validate(fmt::format(R"({{"host":"127.0.0.1","port":0,{}}})", tunnel(bastion.port(), fx().user_key)), trace);
     CHECK(r.rc == 1);
     check_clean(r.err);
+}
+
+TEST_CASE("tcp_connector dials another address when asked, and still reports the configured one", "[ssh][connector]") {
+    listener l;
+    asio::io_context ctx;
+    socketcap::tcp_connector direct("feed.invalid", 5140, std::chrono::seconds(5));
+    socketcap::tunneled_connector<socketcap::tcp_connector> untunneled(direct, nullptr); // no tunnel: direct
+    socketcap::tcp_transport socket(ctx);
+    socketcap::connection_info info;
+    socketcap::diagnostics diag;
+    std::error_code result = asio::error::would_block;
+    direct.async_connect_via(socket, "127.0.0.1", l.port(), info, diag, [&](std::error_code ec) { result = ec; });
+    ctx.run();
+    CHECK(result == std::error_code{});
+    CHECK(info.endpoint.port() == l.port());
+    CHECK(direct.host() == "feed.invalid"); // what documents and messages name
+    CHECK(untunneled.host() == "feed.invalid");
+    CHECK(untunneled.port() == 5140);
+    int fd = l.accept(std::chrono::seconds(5));
+    CHECK(fd >= 0);
+    if (fd >= 0) ::close(fd);
+    // Without a tunnel, the adaptor is the inner connector: it resolves feed.invalid itself.
+    ctx.restart();
+    socketcap::tcp_transport other(ctx);
+    untunneled.async_connect(other, info, diag, [&](std::error_code ec) { result = ec; });
+    ctx.run();
+    CHECK(result != std::error_code{});
+    CHECK(diag.message().rfind("cannot resolve host \"feed.invalid\"", 0) == 0);
 }
