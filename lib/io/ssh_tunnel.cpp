@@ -128,6 +128,7 @@ struct ssh_tunnel::process {
     std::array<char, 4096> buf{};
     std::string partial;
     std::deque<std::string> messages; // ssh's own lines (not debug output), the last few
+    bool binding = false;             // ssh is about to bind the forward's port
     bool ready = false;               // the forward listens
     bool exited = false;              // reaped
     int status = 0;                   // from waitpid
@@ -139,13 +140,16 @@ struct ssh_tunnel::process {
         for (auto* w : waiters) w->cancel();
     }
 
-    // ssh runs with LogLevel=DEBUG2: the forward's "listening" line is debug1 and a forwarded
-    // connection's "open confirm" debug2; failures are plain lines. Other debug lines are
+    // ssh runs with LogLevel=DEBUG2: the forward's listener is in debug1 lines and a forwarded
+    // connection's "open confirm" in debug2; failures are plain lines. Other debug lines are
     // dropped; ssh never writes key material to its log.
     void consume(std::string_view line) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.starts_with("debug")) {
+            // ssh logs "listening" before bind() and listen(); the listener's channel comes after.
             if (line == fmt::format("debug1: Local forwarding listening on 127.0.0.1 port {}.", local_port)) {
+                binding = true;
+            } else if (binding && !ready && line.starts_with("debug1: channel ") && contains(line, ": new port-listener")) {
                 ready = true;
                 notify();
             } else if (line.starts_with("debug2: channel ") && contains(line, ": open confirm ")) {
