@@ -46,7 +46,7 @@ FROM debian:bookworm-slim
 # Only the shared libraries the binaries link (libstdc++6 is part of the base image).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libwolfssl35 libsimdjson14 libfmt9 libyaml-cpp0.7 ca-certificates \
+      libwolfssl35 libsimdjson14 libfmt9 libyaml-cpp0.7 ca-certificates openssh-client \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid nonroot --home-dir /connector --no-create-home \

@@ -55,6 +55,7 @@ const char* type_name(element e) noexcept {
     case element_type::UINT64:
     case element_type::DOUBLE: return "a number";
     case element_type::BOOL: return "a boolean";
+    case element_type::STRING: return "a string";
     default: return "a value of another type";
     }
 }
@@ -225,6 +226,107 @@ void read_framing(simdjson::dom::object fobj, std::vector<std::string>& errors, 
         out.length.keep_prefix = flag;
 }
 
+/// sshEndpoint's value as ssh://user@host[:port] (an IPv6 host in brackets) into `out`; false
+/// when it is not. Neither part may start with '-' (ssh would read it as an option) or hold
+/// spaces, control characters or URL path characters.
+bool parse_ssh_endpoint(std::string_view v, ssh_forwarding_config& out) {
+    constexpr std::string_view scheme = "ssh://";
+    if (!v.starts_with(scheme)) return false;
+    auto rest = v.substr(scheme.size());
+    auto at = rest.rfind('@');
+    if (at == std::string_view::npos) return false;
+    auto user = rest.substr(0, at), hostport = rest.substr(at + 1);
+    std::string_view host, port;
+    if (hostport.starts_with('[')) {
+        auto close = hostport.find(']');
+        if (close == std::string_view::npos) return false;
+        host = hostport.substr(1, close - 1);
+        auto after = hostport.substr(close + 1);
+        if (!after.empty() && (after[0] != ':' || after.size() == 1)) return false;
+        if (!after.empty()) port = after.substr(1);
+    } else {
+        auto colon = hostport.find(':');
+        host = hostport.substr(0, colon);
+        if (colon != std::string_view::npos) {
+            port = hostport.substr(colon + 1);
+            if (port.empty()) return false;
+        }
+    }
+    auto bad = [](std::string_view part) {
+        if (part.empty() || part[0] == '-') return true;
+        for (unsigned char ch : part)
+            if (ch <= 0x20 || ch == 0x7F || ch == '/' || ch == '?' || ch == '#' || ch == '[' || ch == ']') return true;
+        return false;
+    };
+    if (bad(user) || bad(host)) return false;
+    unsigned long number = 22;
+    if (!port.empty()) {
+        if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+        number = std::stoul(std::string(port));
+        if (number < 1 || number > 65535) return false;
+    }
+    out.ssh_endpoint.assign(v);
+    out.user.assign(user);
+    out.host.assign(host);
+    out.port = static_cast<std::uint16_t>(number);
+    return true;
+}
+
+/// Members of a closed object (networkTunnel, sshForwarding) that the table does not know.
+void reject_unknown(simdjson::dom::object obj, const config_field& object, reader& r) {
+    for (auto member : obj) {
+        bool known = false;
+        for (const auto& f : config_fields) known = known || (f.parent() == object.name && f.key() == member.key);
+        if (!known) r.fail(fmt::format("{}: unknown field \"{}\"", object.name, std::string_view(member.key)));
+    }
+}
+
+/// The `networkTunnel` object: absent, null, {} or a null sshForwarding mean no tunnel.
+/// The objects' values are described by their JSON type only: they hold the private key.
+void read_network_tunnel(element value, std::vector<std::string>& errors, std::optional<ssh_forwarding_config>& out) {
+    constexpr auto& tunnel = config_field_named("networkTunnel");
+    constexpr auto& forwarding = config_field_named("networkTunnel.sshForwarding");
+    constexpr auto& endpoint = config_field_named("networkTunnel.sshForwarding.sshEndpoint");
+    constexpr auto& key = config_field_named("networkTunnel.sshForwarding.privateKey");
+    reader top{{}, &errors};
+    simdjson::dom::object tobj;
+    if (value.get_object().get(tobj)) {
+        top.fail(fmt::format("{}: must be an object, got {}", tunnel.name, type_name(value)));
+        return;
+    }
+    reject_unknown(tobj, tunnel, top);
+    auto f = field(tobj, forwarding.key());
+    if (!f) return;
+    simdjson::dom::object fobj;
+    if (f->get_object().get(fobj)) {
+        top.fail(fmt::format("{}: must be an object, got {}", forwarding.name, type_name(*f)));
+        return;
+    }
+    reader r{fobj, &errors};
+    reject_unknown(fobj, forwarding, r);
+    ssh_forwarding_config c;
+    bool ok = true;
+    std::string text;
+    if (r.string(endpoint, text)) {
+        if (!parse_ssh_endpoint(text, c))
+            ok = r.fail(fmt::format("{}: must look like ssh://user@host[:port], got {}", endpoint.name,
+                                    got(*field(fobj, endpoint.key()))));
+    } else {
+        ok = false;
+    }
+    if (r.string(key, c.private_key)) {
+        const auto& k = c.private_key;
+        if (k.find("-----BEGIN ") == std::string::npos || k.find("PRIVATE KEY-----") == std::string::npos ||
+            k.find("-----END ") == std::string::npos)
+            ok = r.fail(fmt::format("{}: must be a private key in OpenSSH or PEM format, from its -----BEGIN line to "
+                                    "its -----END line (the value is not shown: it is secret)",
+                                    key.name));
+    } else {
+        ok = false;
+    }
+    if (ok) out = std::move(c);
+}
+
 } // namespace
 
 socketcap::framing_options endpoint_config::effective_framing() const {
@@ -388,6 +490,9 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
             c.framing = std::move(opts);
         }
     }
+
+    if (auto t = field(obj, config_field_named("networkTunnel").key()))
+        read_network_tunnel(*t, errors, c.ssh_forwarding);
 
     result.error = join_problems(errors);
     if (!result.error.empty()) result.value = endpoint_config{};

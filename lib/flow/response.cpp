@@ -71,6 +71,10 @@ void write_field(output_buffer& out, const config_field& f, std::int64_t order) 
     append(out, R"(,"title":)");
     json::write_string(out, f.title);
     if (f.not_empty) append(out, R"(,"minLength":1)");
+    if (!f.pattern.empty()) {
+        append(out, R"(,"pattern":)");
+        json::write_string(out, f.pattern);
+    }
     if (f.type == field_type::choice) {
         append(out, R"(,"enum":[)");
         for (std::size_t i = 0; i < f.choices.size(); ++i) {
@@ -103,6 +107,7 @@ void write_field(output_buffer& out, const config_field& f, std::int64_t order) 
         out.push_back(',');
         write_required(out, f.name);
         write_properties(out, f.name);
+        if (f.closed) append(out, R"(,"additionalProperties":false)");
     }
     out.push_back('}');
 }

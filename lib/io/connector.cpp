@@ -62,6 +62,12 @@ asio::awaitable<std::error_code> connect_tcp(asio::ip::tcp::socket& socket, cons
     co_return std::error_code{};
 }
 
+asio::awaitable<std::error_code> connect_tcp_to(asio::ip::tcp::socket& socket, std::string host, std::uint16_t port,
+                                                std::chrono::steady_clock::duration timeout, connection_info& info,
+                                                diagnostics& diag) {
+    co_return co_await connect_tcp(socket, host, port, timeout, info, diag);
+}
+
 } // namespace detail
 
 std::string tcp_connector::describe_end(transport_type&, std::error_code ec) const {

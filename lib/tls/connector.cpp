@@ -10,11 +10,12 @@
 
 namespace socketcap::tls {
 
-asio::awaitable<std::error_code> tls_connector::connect(transport_type& t, connection_info& info,
+asio::awaitable<std::error_code> tls_connector::connect(transport_type& t, std::string dial_host,
+                                                        std::uint16_t dial_port, connection_info& info,
                                                         diagnostics& diag) const {
     // One deadline for both steps: a slow TCP connect leaves less time for the handshake.
     auto deadline_at = std::chrono::steady_clock::now() + timeout_;
-    auto ec = co_await detail::connect_tcp(t.next_layer(), host_, port_, timeout_, info, diag);
+    auto ec = co_await detail::connect_tcp(t.next_layer(), dial_host, dial_port, timeout_, info, diag);
     if (ec) co_return ec;
     auto hs = co_await handshake(t, host_, opts_, deadline_at);
     info.warning = hs.warning;

@@ -105,7 +105,24 @@ constexpr std::string_view hand_written_schema = R"({
       "description": "Seconds without data after which the connection is closed and opened again. Leave it empty (or 0) to wait forever."},
     "max_frame_bytes": {"type": "integer", "title": "Max Frame Size", "default": 1048576, "minimum": 1024,
       "maximum": 67108864, "advanced": true, "order": 11,
-      "description": "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document holding its first bytes."}
+      "description": "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document holding its first bytes."},
+    "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 12,
+      "description": "Reach a server in a private network through an SSH bastion host (a local port forward).",
+      "properties": {
+        "sshForwarding": {"type": "object", "title": "SSH Forwarding", "order": 0,
+          "description": "Connect to the host and port above through an SSH server that can reach them.",
+          "required": ["sshEndpoint", "privateKey"],
+          "properties": {
+            "sshEndpoint": {"type": "string", "title": "SSH Endpoint", "pattern": "^ssh://.+@.+$", "order": 0,
+              "description": "Endpoint of the remote SSH server that supports tunneling (in the form of ssh://user@hostname[:port])."},
+            "privateKey": {"type": "string", "title": "SSH Private Key", "multiline": true, "secret": true, "order": 1,
+              "description": "Private key to connect to the remote SSH server."}
+          },
+          "additionalProperties": false
+        }
+      },
+      "additionalProperties": false
+    }
   }
 })";
 
@@ -152,7 +169,12 @@ std::vector<docs_row> docs_rows() {
 
 simdjson::dom::element schema_property(simdjson::dom::element schema, const config_field& f) {
     simdjson::dom::element props = schema["properties"];
-    if (!f.parent().empty()) props = props[f.parent()]["properties"];
+    // "networkTunnel.sshForwarding" nests two levels: walk each.
+    for (std::string_view path = f.parent(); !path.empty();) {
+        auto dot = path.find('.');
+        props = props[path.substr(0, dot)]["properties"];
+        path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    }
     simdjson::dom::element e;
     REQUIRE(props[f.key()].get(e) == simdjson::SUCCESS);
     return e;
@@ -182,7 +204,7 @@ TEST_CASE("config fields: the schema, validation and docs/connector.md agree on 
     auto rows = docs_rows();
     auto objects = std::count_if(std::begin(config_fields), std::end(config_fields),
                                  [](const config_field& f) { return f.type == field_type::object; });
-    REQUIRE(objects == 2); // tls and framing
+    REQUIRE(objects == 4); // tls, framing, networkTunnel and networkTunnel.sshForwarding
     REQUIRE(rows.size() == std::size(config_fields) - objects); // every field but the objects themselves
     std::size_t row = 0;
     std::map<std::string_view, std::int64_t> order; // the next order among each object's members

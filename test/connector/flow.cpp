@@ -354,3 +354,62 @@ TEST_CASE("document schema: base64 documents declare their encoding", "[flow][fr
     simdjson::dom::element absent;
     CHECK(schema["properties"]["data"]["properties"]["base64"].get(absent) == simdjson::NO_SUCH_FIELD);
 }
+
+TEST_CASE("endpoint config: networkTunnel.sshForwarding, Estuary's shape", "[flow][config][ssh]") {
+    constexpr std::string_view key = "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjE=\\n"
+                                     "-----END OPENSSH PRIVATE KEY-----\\n";
+    auto with = [&](std::string_view endpoint) {
+        return fmt::format(R"({{"host":"10.0.0.5","port":5140,"networkTunnel":{{"sshForwarding":)"
+                           R"({{"sshEndpoint":"{}","privateKey":"{}"}}}}}})",
+                           endpoint, key);
+    };
+    auto c = parse_endpoint_config(with("ssh://flow@bastion.example.com"));
+    REQUIRE(c);
+    REQUIRE(c.value.ssh_forwarding);
+    CHECK(c.value.ssh_forwarding->user == "flow");
+    CHECK(c.value.ssh_forwarding->host == "bastion.example.com");
+    CHECK(c.value.ssh_forwarding->port == 22);
+    CHECK(c.value.ssh_forwarding->ssh_endpoint == "ssh://flow@bastion.example.com");
+    CHECK(c.value.ssh_forwarding->private_key.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+    c = parse_endpoint_config(with("ssh://ops@corp@[2001:db8::1]:2222"));
+    REQUIRE(c);
+    CHECK(c.value.ssh_forwarding->user == "ops@corp");
+    CHECK(c.value.ssh_forwarding->host == "2001:db8::1");
+    CHECK(c.value.ssh_forwarding->port == 2222);
+    // No tunnel: absent, null, an empty object, a null sshForwarding.
+    for (auto none : {R"(null)", R"({})", R"({"sshForwarding":null})"}) {
+        INFO(none);
+        auto n = parse_endpoint_config(fmt::format(R"({{"host":"h","port":1,"networkTunnel":{}}})", none));
+        REQUIRE(n);
+        CHECK_FALSE(n.value.ssh_forwarding);
+    }
+    for (auto bad : {"bastion:22", "ssh://bastion", "ssh://@bastion", "ssh://u@", "ssh://u@h:0", "ssh://u@h:65536",
+                     "ssh://u@h:", "ssh://u@h/path", "ssh://-oProxyCommand=x@h", "ssh://u@-h", "ssh://u@[::1",
+                     "ssh://u s@h"}) {
+        INFO(bad);
+        CHECK(parse_endpoint_config(with(bad)).error ==
+              fmt::format(R"(networkTunnel.sshForwarding.sshEndpoint: must look like ssh://user@host[:port], got "{}")",
+                          bad));
+    }
+}
+
+TEST_CASE("endpoint config: networkTunnel mistakes are named, the key never shown", "[flow][config][ssh]") {
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"sshForwarding":{}}})").error ==
+          "networkTunnel.sshForwarding.sshEndpoint: is required; networkTunnel.sshForwarding.privateKey: is required");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"sshForwarding":)"
+                                R"({"sshEndpoint":"ssh://u@h","privateKey":"MIIEsecretbody","port":22}}})")
+              .error ==
+          "networkTunnel.sshForwarding: unknown field \"port\"; networkTunnel.sshForwarding.privateKey: must be a "
+          "private key in OpenSSH or PEM format, from its -----BEGIN line to its -----END line (the value is not "
+          "shown: it is secret)");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"sshForwarding":)"
+                                R"({"sshEndpoint":"ssh://u@h","privateKey":["MIIEsecretbody"]}}})")
+              .error == "networkTunnel.sshForwarding.privateKey: must be a string, got an array (the value is not "
+                        "shown: it may be secret)");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"ssh":{}}})").error ==
+          "networkTunnel: unknown field \"ssh\"");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":"MIIEsecretbody"})").error ==
+          "networkTunnel: must be an object, got a string");
+    CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"sshForwarding":"MIIEsecretbody"}})").error ==
+          "networkTunnel.sshForwarding: must be an object, got a string");
+}

@@ -10,6 +10,7 @@
 #include <socketcap/base64_codec.hpp>
 #include <socketcap/io/capture_engine.hpp>
 #include <socketcap/io/connector.hpp>
+#include <socketcap/io/tunneled_connector.hpp>
 #include <socketcap/flow/response.hpp>
 #include <socketcap/json_codec.hpp>
 #include <socketcap/reconnect_policy.hpp>
@@ -59,6 +60,27 @@ struct configured_reconnect {
         return std::visit([end](auto& p) { return p.next(end); }, policy);
     }
 };
+
+/// networkTunnel.sshForwarding's tunnel to host:port, or null without one.
+std::shared_ptr<socketcap::ssh_tunnel> make_tunnel(const flow::endpoint_config& c) {
+    if (!c.ssh_forwarding) return nullptr;
+    const auto& f = *c.ssh_forwarding;
+    socketcap::ssh_tunnel_options o;
+    o.user = f.user;
+    o.host = f.host;
+    o.port = f.port;
+    o.private_key = f.private_key;
+    o.target_host = c.host;
+    o.target_port = c.port;
+    o.timeout = c.connection_timeout_duration();
+    return std::make_shared<socketcap::ssh_tunnel>(std::move(o));
+}
+
+/// The configured connector, through the SSH tunnel when there is one.
+template <class Inner>
+socketcap::tunneled_connector<Inner> with_tunnel(Inner inner, const flow::endpoint_config& c) {
+    return socketcap::tunneled_connector<Inner>(std::move(inner), make_tunnel(c));
+}
 
 /// What the capture needs of an engine whose connector and codec were chosen at run time.
 struct running_capture {
@@ -135,14 +157,16 @@ private:
     void start() {
         if (!opts_.config.tls.enabled) {
             const auto& c = opts_.config;
-            return start_with<Codec>(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()));
+            return start_with<Codec>(
+                with_tunnel(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()), c));
         }
 #if SOCKETCAP_HAS_TLS
         auto made = socketcap::tls::make_context(opts_.config.tls);
         if (made.ec) return fail_at_start(made.message);
         const auto& c = opts_.config;
-        start_with<Codec>(socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(),
-                                                        std::move(made.context), c.tls));
+        start_with<Codec>(with_tunnel(socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(),
+                                                                    std::move(made.context), c.tls),
+                                      c));
 #else
         fail_at_start(std::string(flow::no_tls_support_message));
 #endif
@@ -286,7 +310,12 @@ void log_observer::on_event(const capture_event& e) {
         if (tls)
             log(log_level::debug, "TLS established", {{"version", info.tls_version}, {"cipher", info.tls_cipher}});
         std::string address = fmt::format("{}:{}", info.endpoint.address().to_string(), info.endpoint.port());
-        log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", tls}});
+        if (c.ssh_forwarding) // address: the tunnel's local end
+            log(log_level::info, "connected",
+                {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", tls},
+                 {"tunnel", c.ssh_forwarding->ssh_endpoint}});
+        else
+            log(log_level::info, "connected", {{"host", c.host}, {"port", c.port}, {"address", address}, {"tls", tls}});
         break;
     }
     case capture_event_kind::connect_failed:
@@ -334,14 +363,17 @@ void log_observer::on_event(const capture_event& e) {
 }
 
 /// One connection attempt as the capture would make it; the error text, or empty.
+/// `ctx` outlives `connector` (its tunnel's process handling is bound to it).
 template <class Connector>
-std::string check_with(const Connector& connector, std::string* address) {
-    asio::io_context ctx;
+std::string check_with(asio::io_context& ctx, const Connector& connector, std::string* address) {
     socketcap::connection_info info;
     socketcap::diagnostics diag;
     std::error_code result;
     socketcap::async_check_connection(connector, ctx.get_executor(), info, diag,
-                                      [&](std::error_code ec) { result = ec; });
+                                      [&](std::error_code ec) {
+                                          result = ec;
+                                          ctx.stop(); // an SSH tunnel's watch would keep it running
+                                      });
     ctx.run();
     if (result)
         return fmt::format("cannot connect to {}:{}: {}", connector.host(), connector.port(),
@@ -370,14 +402,19 @@ int run_capture(const capture_options& opts) {
 }
 
 std::string check_connection(const flow::endpoint_config& config, std::string* address) {
+    asio::io_context ctx;
     if (!config.tls.enabled)
-        return check_with(socketcap::tcp_connector(config.host, config.port, config.connection_timeout_duration()),
-                          address);
+        return check_with(
+            ctx, with_tunnel(socketcap::tcp_connector(config.host, config.port, config.connection_timeout_duration()), config),
+            address);
 #if SOCKETCAP_HAS_TLS
     auto made = socketcap::tls::make_context(config.tls);
     if (made.ec) return made.message;
-    return check_with(socketcap::tls::tls_connector(config.host, config.port, config.connection_timeout_duration(),
-                                                    std::move(made.context), config.tls),
+    return check_with(ctx,
+                      with_tunnel(socketcap::tls::tls_connector(config.host, config.port,
+                                                                config.connection_timeout_duration(),
+                                                                std::move(made.context), config.tls),
+                                  config),
                       address);
 #else
     return std::string(flow::no_tls_support_message);

@@ -38,6 +38,16 @@ struct tls_config : socketcap::tls::client_options {
     bool enabled = config_field_named("tls.enabled").flag;
 };
 
+/// networkTunnel.sshForwarding: an SSH bastion to reach `host` through (docs/connector.md,
+/// "SSH tunnel"). sshEndpoint is split into user, host and port here.
+struct ssh_forwarding_config {
+    std::string ssh_endpoint; ///< as written: ssh://user@host[:port]
+    std::string user;
+    std::string host;         ///< the bastion; an IPv6 address without its brackets
+    std::uint16_t port = 22;
+    std::string private_key;  ///< secret: never in a message or a log
+};
+
 /// The message for tls.enabled in a build without TLS; the validate check and the capture
 /// both report it.
 inline constexpr std::string_view no_tls_support_message =
@@ -71,6 +81,8 @@ struct endpoint_config {
     std::size_t max_frame_bytes = detail::default_of<std::size_t>("max_frame_bytes");
     /// The `framing` object; none: the codec's own (effective_framing()).
     std::optional<socketcap::framing_options> framing;
+    /// networkTunnel.sshForwarding; none: connect directly.
+    std::optional<ssh_forwarding_config> ssh_forwarding;
 
     /// The framing in force: `framing`, else lines for line and json, each read for plain and
     /// base64 (base64 cuts reads anywhere: it has no characters to keep whole).

@@ -38,6 +38,8 @@ struct config_field {
     std::string_view title = {};
     bool required = false;
     bool not_empty = false; ///< strings: "minLength": 1
+    /// strings: the schema's "pattern" (the UI checks it; the parser says more, per field).
+    std::string_view pattern = {};
     /// choice: the accepted values.
     std::span<const std::string_view> choices = {};
     /// The default, read from the member the type says: `flag` (boolean), `value` (integer,
@@ -63,6 +65,8 @@ struct config_field {
     /// A member of an object with a `type` (framing.*): the type it belongs to. Setting it to
     /// other than its default under another type is an error ("applies only when …").
     std::string_view applies_to = {};
+    /// Objects: "additionalProperties": false, and the parser rejects unknown members.
+    bool closed = false;
     std::string_view description = {};
 
     /// The key inside its object: "enabled" for "tls.enabled".
@@ -164,6 +168,18 @@ inline constexpr config_field config_fields[] = {
      .value = 1048576, .minimum = 1024, .maximum = 64 * 1024 * 1024, .advanced = true,
      .description = "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document "
                     "holding its first bytes."},
+    // Estuary's connectors' shape and names, so that Flow users' habits and the UI carry over.
+    {.name = "networkTunnel", .type = field_type::object, .title = "Network Tunnel", .advanced = true, .closed = true,
+     .description = "Reach a server in a private network through an SSH bastion host (a local port forward)."},
+    {.name = "networkTunnel.sshForwarding", .type = field_type::object, .title = "SSH Forwarding", .closed = true,
+     .description = "Connect to the host and port above through an SSH server that can reach them."},
+    {.name = "networkTunnel.sshForwarding.sshEndpoint", .type = field_type::string, .title = "SSH Endpoint",
+     .required = true, .pattern = "^ssh://.+@.+$",
+     .description = "Endpoint of the remote SSH server that supports tunneling (in the form of "
+                    "ssh://user@hostname[:port])."},
+    {.name = "networkTunnel.sshForwarding.privateKey", .type = field_type::string, .title = "SSH Private Key",
+     .required = true, .multiline = true, .secret = true,
+     .description = "Private key to connect to the remote SSH server."},
 };
 
 /// The field called `name`; a name not in the table does not compile.

@@ -75,6 +75,11 @@ public:
     }
     template <class Token>
     auto async_connect(transport_type& t, connection_info& info, diagnostics& diag, Token&& token) const;
+    /// As async_connect, but dials `dial_host`:`dial_port` instead (a tunnel's local end);
+    /// host() and port() still name the endpoint.
+    template <class Token>
+    auto async_connect_via(transport_type& t, std::string dial_host, std::uint16_t dial_port, connection_info& info,
+                           diagnostics& diag, Token&& token) const;
     template <class Token>
     auto async_probe(transport_type& t, diagnostics& diag, Token&& token) const;
     /// "the server closed the connection" for EOF, else the code's message.
@@ -95,6 +100,10 @@ namespace detail {
 asio::awaitable<std::error_code> connect_tcp(asio::ip::tcp::socket& socket, const std::string& host,
                                              std::uint16_t port, std::chrono::steady_clock::duration timeout,
                                              connection_info& info, diagnostics& diag);
+/// connect_tcp that owns its host name: for a name the caller does not keep alive.
+asio::awaitable<std::error_code> connect_tcp_to(asio::ip::tcp::socket& socket, std::string host, std::uint16_t port,
+                                                std::chrono::steady_clock::duration timeout, connection_info& info,
+                                                diagnostics& diag);
 } // namespace detail
 
 /// Connects a fresh transport of `c` and runs its probe: what a configuration check does

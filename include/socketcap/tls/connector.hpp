@@ -29,7 +29,16 @@ public:
     /// info receives the TLS version and cipher, and the warning when verification is off.
     template <class Token>
     auto async_connect(transport_type& t, connection_info& info, diagnostics& diag, Token&& token) const {
-        return detail::async_spawn(t.get_executor(), connect(t, info, diag), std::forward<Token>(token));
+        return detail::async_spawn(t.get_executor(), connect(t, host_, port_, info, diag), std::forward<Token>(token));
+    }
+    /// As async_connect, but the TCP connection goes to `dial_host`:`dial_port` (a tunnel's
+    /// local end); the handshake still sends and verifies the configured name (server_hostname,
+    /// else host()).
+    template <class Token>
+    auto async_connect_via(transport_type& t, std::string dial_host, std::uint16_t dial_port, connection_info& info,
+                           diagnostics& diag, Token&& token) const {
+        return detail::async_spawn(t.get_executor(), connect(t, std::move(dial_host), dial_port, info, diag),
+                                   std::forward<Token>(token));
     }
     /// Waits briefly (500 ms, or the timeout if shorter) for a first read: a TLS 1.3 server
     /// rejects a missing or untrusted client certificate only then, with an alert.
@@ -47,7 +56,8 @@ public:
     const client_options& options() const noexcept { return opts_; }
 
 private:
-    asio::awaitable<std::error_code> connect(transport_type& t, connection_info& info, diagnostics& diag) const;
+    asio::awaitable<std::error_code> connect(transport_type& t, std::string dial_host, std::uint16_t dial_port,
+                                             connection_info& info, diagnostics& diag) const;
     asio::awaitable<std::error_code> probe(transport_type& t, diagnostics& diag) const;
 
     std::string host_;

@@ -41,6 +41,14 @@ auto tcp_connector::async_connect(transport_type& t, connection_info& info, diag
 }
 
 template <class Token>
+auto tcp_connector::async_connect_via(transport_type& t, std::string dial_host, std::uint16_t dial_port,
+                                      connection_info& info, diagnostics& diag, Token&& token) const {
+    return detail::async_spawn(t.get_executor(),
+                               detail::connect_tcp_to(t, std::move(dial_host), dial_port, timeout_, info, diag),
+                               std::forward<Token>(token));
+}
+
+template <class Token>
 auto tcp_connector::async_probe(transport_type& t, diagnostics& diag, Token&& token) const {
     diag.clear();
     return asio::async_initiate<Token, void(std::error_code)>(
