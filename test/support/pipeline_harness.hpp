@@ -7,6 +7,8 @@
 #include <socketcap/document.hpp>
 #include <socketcap/pipeline.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -62,6 +64,53 @@ inline std::vector<std::string_view> reads_of(std::string_view input, std::size_
     std::vector<std::string_view> v;
     for (std::size_t i = 0; i < input.size(); i += n) v.push_back(input.substr(i, n));
     return v;
+}
+
+/// A text codec error document (`message` and `raw` already JSON-escaped), as
+/// detail::write_framing_error_body writes it.
+inline std::string text_error_doc(std::string_view message, std::string_view raw, std::uint64_t seq,
+                                  bool partial = false) {
+    std::string r(raw);
+    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" + r +
+                   R"("},"raw":")" + r + "\"",
+               seq, partial);
+}
+
+/// A base64 codec document, and its error document (`_raw` in base64).
+inline std::string base64_doc(std::string_view b64, std::uint64_t seq, bool partial = false) {
+    return doc(R"("data":{"base64":")" + std::string(b64) + "\"}", seq, partial);
+}
+inline std::string base64_error_doc(std::string_view message, std::string_view raw64, std::uint64_t seq) {
+    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" +
+                   std::string(raw64) + "\"}",
+               seq);
+}
+
+/// Feeds `reads` through pipeline<Codec, Framer> with `framer`, then finishes the stream.
+template <class Codec, class Framer>
+std::string run_framed(const std::vector<std::string_view>& reads, Framer framer, pipeline_options opts = {},
+                       pipeline_stats* stats = nullptr) {
+    pipeline<Codec, Framer> p(Codec{}, std::move(framer), opts);
+    auto env = fixed_envelope();
+    output_buffer out;
+    for (auto r : reads) p.feed(r, env, out);
+    p.finish(env, out);
+    if (stats) *stats = p.stats();
+    return {out.data(), out.size()};
+}
+
+/// The documents are `want` whatever the reads: the input whole, cut in two at every offset, and
+/// with one-byte reads (which also give the pipeline its smallest buffer: max + slack + 1).
+template <class Codec, class Framer>
+void check_every_split(std::string_view in, const Framer& framer, const std::string& want, pipeline_options opts = {}) {
+    CHECK(run_framed<Codec>({in}, framer, opts) == want);
+    for (std::size_t cut = 0; cut <= in.size(); ++cut) {
+        INFO("cut at " << cut);
+        CHECK(run_framed<Codec>({in.substr(0, cut), in.substr(cut)}, framer, opts) == want);
+    }
+    auto one = opts;
+    one.read_size = 1;
+    CHECK(run_framed<Codec>({in}, framer, one) == want);
 }
 
 } // namespace socketcap::test

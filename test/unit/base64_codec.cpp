@@ -51,9 +51,6 @@ std::string decode(std::string_view text) {
     return out;
 }
 
-std::string b64_doc(std::string_view encoded, std::uint64_t seq, bool partial = false) {
-    return doc(R"("data":{"base64":")" + std::string(encoded) + "\"}", seq, partial);
-}
 
 // The base64 strings of the documents in `out`, in order.
 std::vector<std::string> encoded_values(const std::string& out) {
@@ -106,9 +103,9 @@ TEST_CASE("base64: every byte value, every length up to 300, comes back unchange
 TEST_CASE("base64 codec: each read as it came, binary bytes kept exactly") {
     // Bytes a text codec would replace (0xFF, a lone continuation byte) or escape.
     CHECK(test::run_reads<base64_codec>({std::string_view("\x00\xFF\n\r", 4), "\x80\"\\"}) ==
-          b64_doc("AP8KDQ==", 1) + b64_doc("gCJc", 2));
+          test::base64_doc("AP8KDQ==", 1) + test::base64_doc("gCJc", 2));
     // Unlike plain, a read ending inside a UTF-8 character is not held back: these are bytes.
-    CHECK(test::run_reads<base64_codec>({"x\xE2\x82", "\xAC"}) == b64_doc("eOKC", 1) + b64_doc("rA==", 2));
+    CHECK(test::run_reads<base64_codec>({"x\xE2\x82", "\xAC"}) == test::base64_doc("eOKC", 1) + test::base64_doc("rA==", 2));
 }
 
 TEST_CASE("base64 codec: any split of the input gives back its bytes") {
@@ -132,11 +129,11 @@ TEST_CASE("base64 codec over lines: documents, partial, and the oversized error 
     p.feed("ab\r\n" + longer + "\nzz", env, out);
     p.finish(env, out);
     CHECK(std::string(out.data(), out.size()) ==
-          b64_doc("YWI=", 1) +
+          test::base64_doc("YWI=", 1) +
               doc(R"("data":{"_error":true,"_error_message":"line exceeds max_frame_bytes (1024 bytes): its first 4 )"
                   R"(bytes are in _raw, the rest was skipped up to the next newline","_raw":"/////w=="})",
                   2) +
-              b64_doc("eno=", 3, true));
+              test::base64_doc("eno=", 3, true));
     CHECK(p.stats().error_documents == 1);
     CHECK(p.stats().partial_frames == 1);
 }

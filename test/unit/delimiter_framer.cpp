@@ -189,54 +189,19 @@ TEST_CASE("delimiter_framer: out-of-range arguments are clamped, never undefined
 }
 
 // Through a pipeline: exact documents, error sentences with their byte offsets.
-namespace {
-
-template <class Codec>
-std::string run_framed(const std::vector<std::string_view>& reads, delimiter_framer framer,
-                       pipeline_options o = {}, pipeline_stats* st = nullptr) {
-    pipeline<Codec, delimiter_framer> p(Codec{}, std::move(framer), o);
-    auto env = test::fixed_envelope();
-    output_buffer out;
-    for (auto r : reads) p.feed(r, env, out);
-    p.finish(env, out);
-    if (st) *st = p.stats();
-    return {out.data(), out.size()};
-}
-
-template <class Codec>
-void check_documents(std::string_view in, const delimiter_framer& framer, const std::string& want) {
-    CHECK(run_framed<Codec>({in}, framer) == want);
-    for (std::size_t cut = 0; cut <= in.size(); ++cut) {
-        INFO("cut at " << cut);
-        CHECK(run_framed<Codec>({in.substr(0, cut), in.substr(cut)}, framer) == want);
-    }
-    pipeline_options one;
-    one.read_size = 1;
-    CHECK(run_framed<Codec>({in}, framer, one) == want);
-}
-
-std::string error_doc(std::string_view message, std::string_view raw, std::uint64_t seq) {
-    std::string r(raw);
-    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" + r +
-                   R"("},"raw":")" + r + "\"",
-               seq);
-}
-
-std::string base64_doc(std::string_view b64, std::uint64_t seq, bool partial = false) {
-    return doc(R"("data":{"base64":")" + std::string(b64) + "\"}", seq, partial);
-}
-
-} // namespace
+using test::base64_doc;
+using test::check_every_split;
+using test::run_framed;
 
 TEST_CASE("pipeline<text_codec, delimiter_framer>: exact documents and error sentences") {
     // Offsets: "one" 0-5, "" 6-8, "a\nb" 9-14, the oversized frame starts at byte 15.
     std::string in = "one||||||a\nb|||0123456789|||tail";
     std::string want = text_doc("one", 1) + text_doc("", 2) + text_doc("a\\nb", 3) +
-        error_doc("frame at byte 15 exceeds max_frame_bytes (8 bytes): its first 8 bytes are in _raw, the rest was "
+        test::text_error_doc("frame at byte 15 exceeds max_frame_bytes (8 bytes): its first 8 bytes are in _raw, the rest was "
                   "skipped up to the next delimiter",
                   "01234567", 4) +
         text_doc("tail", 5, true);
-    check_documents<text_codec>(in, delimiter_framer("|||", false, 8), want);
+    check_every_split<text_codec>(in, delimiter_framer("|||", false, 8), want);
     pipeline_stats st;
     run_framed<text_codec>({in}, delimiter_framer("|||", false, 8), {}, &st);
     CHECK(st.documents == 5);
@@ -245,9 +210,9 @@ TEST_CASE("pipeline<text_codec, delimiter_framer>: exact documents and error sen
     CHECK(st.partial_frames == 1);
     CHECK(st.skipped_bytes == 2 + 3);
     // An overlong frame at the end of the stream.
-    check_documents<text_codec>("ok\r\n0123456789", delimiter_framer("\r\n", false, 8),
+    check_every_split<text_codec>("ok\r\n0123456789", delimiter_framer("\r\n", false, 8),
                                 text_doc("ok", 1) +
-                                    error_doc("frame at byte 4 exceeds max_frame_bytes (8 bytes): its first 8 bytes "
+                                    test::text_error_doc("frame at byte 4 exceeds max_frame_bytes (8 bytes): its first 8 bytes "
                                               "are in _raw, the rest was skipped up to the next delimiter",
                                               "01234567", 2));
 }
@@ -260,7 +225,7 @@ TEST_CASE("pipeline<base64_codec, delimiter_framer>: binary frames kept byte for
             R"(bytes are in _raw, the rest was skipped up to the next delimiter","_raw":"gGFiY2RlZmc="})",
             3) +
         base64_doc("eg==", 4, true);
-    check_documents<base64_codec>(in, delimiter_framer("\0"sv, true, 8), want);
+    check_every_split<base64_codec>(in, delimiter_framer("\0"sv, true, 8), want);
 }
 
 TEST_CASE("pipeline<text_codec, delimiter_framer>: a 16-byte delimiter after a full frame never stalls") {

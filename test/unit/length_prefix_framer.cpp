@@ -278,30 +278,6 @@ TEST_CASE("length_prefix_framer: reset forgets a half-read prefix and a half-ski
 // Through a pipeline: exact documents, error sentences with their byte offsets.
 namespace {
 
-template <class Codec>
-std::string run_framed(const std::vector<std::string_view>& reads, length_prefix_framer framer,
-                       pipeline_options o = {}, pipeline_stats* st = nullptr) {
-    pipeline<Codec, length_prefix_framer> p(Codec{}, std::move(framer), o);
-    auto env = test::fixed_envelope();
-    output_buffer out;
-    for (auto r : reads) p.feed(r, env, out);
-    p.finish(env, out);
-    if (st) *st = p.stats();
-    return {out.data(), out.size()};
-}
-
-template <class Codec>
-void check_documents(std::string_view in, const length_prefix_framer& framer, const std::string& want) {
-    CHECK(run_framed<Codec>({in}, framer) == want);
-    for (std::size_t cut = 0; cut <= in.size(); ++cut) {
-        INFO("cut at " << cut);
-        CHECK(run_framed<Codec>({in.substr(0, cut), in.substr(cut)}, framer) == want);
-    }
-    pipeline_options one;
-    one.read_size = 1;
-    CHECK(run_framed<Codec>({in}, framer, one) == want);
-}
-
 std::string error_body(std::string_view message, std::string_view raw) {
     return R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" +
            std::string(raw) + "\"}";
@@ -336,9 +312,9 @@ TEST_CASE("pipeline<text_codec, length_prefix_framer>: exact documents and error
                 R"(,"raw":"01234567")",
             4) +
         text_doc("ta", 5, true);
-    check_documents<text_codec>(in, length_prefix_framer(opts(0), 8), want);
+    test::check_every_split<text_codec>(in, length_prefix_framer(opts(0), 8), want);
     pipeline_stats st;
-    run_framed<text_codec>({in}, length_prefix_framer(opts(0), 8), {}, &st);
+    test::run_framed<text_codec>({in}, length_prefix_framer(opts(0), 8), {}, &st);
     CHECK(st.documents == 5);
     CHECK(st.error_documents == 2);
     CHECK(st.invalid_frames == 1);
@@ -360,7 +336,7 @@ TEST_CASE("pipeline<base64_codec, length_prefix_framer>: binary frames and prefi
                        "BAkAYWJj"),
             4) +
         doc(R"("data":{"base64":"BQQA"})", 5, true);
-    check_documents<base64_codec>(in, f, want);
+    test::check_every_split<base64_codec>(in, f, want);
 }
 
 TEST_CASE("pipeline<text_codec, length_prefix_framer>: a full frame behind the longest prefix never stalls") {
@@ -369,5 +345,5 @@ TEST_CASE("pipeline<text_codec, length_prefix_framer>: a full frame behind the l
     std::string in = std::string(64, 'H') + "\x88\x80\x80\x80\x80\x80\x80\x80\x80\x00"s + "12345678";
     pipeline_options o;
     o.read_size = 1;
-    CHECK(run_framed<text_codec>({in}, f, o) == text_doc("12345678", 1));
+    CHECK(test::run_framed<text_codec>({in}, f, o) == text_doc("12345678", 1));
 }

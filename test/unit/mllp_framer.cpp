@@ -204,39 +204,19 @@ TEST_CASE("mllp_framer: reset forgets a frame, a run of junk and a skip") {
 
 namespace {
 
+// Small reads: the pipeline's buffer holds max + slack + 1.
 template <class Codec>
 std::string run(std::vector<std::string_view> reads, std::size_t max, pipeline_stats* st = nullptr) {
-    pipeline_options o;
-    o.max_frame_bytes = max;
-    o.read_size = 1; // the smallest reads: the buffer holds max + slack + 1
-    pipeline<Codec, mllp_framer> p(Codec{}, o);
-    auto env = test::fixed_envelope();
-    output_buffer out;
-    for (auto r : reads) p.feed(r, env, out);
-    p.finish(env, out);
-    if (st) *st = p.stats();
-    return {out.data(), out.size()};
+    return test::run_framed<Codec>(reads, mllp_framer(max), {.read_size = 1, .max_frame_bytes = max}, st);
 }
 
 template <class Codec>
 void check_every_split(std::string_view in, const std::string& want, std::size_t max) {
-    CHECK(run<Codec>({in}, max) == want);
-    for (std::size_t cut = 0; cut <= in.size(); ++cut) {
-        INFO("cut at " << cut);
-        CHECK(run<Codec>({in.substr(0, cut), in.substr(cut)}, max) == want);
-    }
+    test::check_every_split<Codec>(in, mllp_framer(max), want, {.read_size = 1, .max_frame_bytes = max});
 }
 
-std::string error_doc(std::string_view message, std::string_view raw, std::uint64_t seq) {
-    std::string r(raw);
-    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" + r +
-                   R"("},"raw":")" + r + "\"",
-               seq);
-}
-
-std::string b64_doc(std::string_view b64, std::uint64_t seq, bool partial = false) {
-    return doc(R"("data":{"base64":")" + std::string(b64) + "\"}", seq, partial);
-}
+using test::base64_doc;
+using test::base64_error_doc;
 
 } // namespace
 
@@ -249,9 +229,9 @@ TEST_CASE("pipeline<text_codec, mllp_framer>: exact documents, error sentences w
                            + "\x0BMSH|D";                        // 57-62: no end
     const std::string want =
         text_doc(R"(MSH|^~\\&|A\rPID\r)", 1) +
-        error_doc(R"(4 bytes before the MLLP start byte 0x0B: \"junk\" (at byte 20))", "junk", 2) +
+        test::text_error_doc(R"(4 bytes before the MLLP start byte 0x0B: \"junk\" (at byte 20))", "junk", 2) +
         text_doc("MSH|B", 3) +
-        error_doc("message at byte 33 exceeds max_frame_bytes (16 bytes): its first 16 bytes are in _raw, the rest "
+        test::text_error_doc("message at byte 33 exceeds max_frame_bytes (16 bytes): its first 16 bytes are in _raw, the rest "
                   "was skipped up to the next MLLP start byte",
                   R"(MSH|C\rPID|way to)", 4) +
         text_doc("MSH|D", 5, true);
@@ -271,10 +251,10 @@ TEST_CASE("pipeline<text_codec, mllp_framer>: exact documents, error sentences w
 TEST_CASE("pipeline<base64_codec, mllp_framer>: binary messages exactly, errors in base64 too") {
     const std::string in = "\x0B\x00\xFF\x1C\r"s + "\x1C\r" + "\x0B" "ab";
     const std::string want =
-        b64_doc("AP8=", 1) +
+        base64_doc("AP8=", 1) +
         doc(R"("data":{"_error":true,"_error_message":"2 bytes ending in 0x1C 0x0D without an MLLP start byte )"
             R"x(0x0B: \"\\x1C\\x0D\" (at byte 5)","_raw":"HA0="})x",
             2) +
-        b64_doc("YWI=", 3, true);
+        base64_doc("YWI=", 3, true);
     check_every_split<base64_codec>(in, want, 16);
 }

@@ -226,46 +226,19 @@ TEST_CASE("octet_counting_framer: reset forgets a count, a skip and a discard") 
 
 namespace {
 
+// Small reads: the pipeline's buffer holds max + slack + 4.
 template <class Codec>
 std::string run(std::vector<std::string_view> reads, std::size_t max, pipeline_stats* st = nullptr) {
-    pipeline_options o;
-    o.max_frame_bytes = max;
-    o.read_size = 4; // small reads: the buffer holds max + slack + 4
-    pipeline<Codec, octet_counting_framer> p(Codec{}, o);
-    auto env = test::fixed_envelope();
-    output_buffer out;
-    for (auto r : reads) p.feed(r, env, out);
-    p.finish(env, out);
-    if (st) *st = p.stats();
-    return {out.data(), out.size()};
+    return test::run_framed<Codec>(reads, octet_counting_framer(max), {.read_size = 4, .max_frame_bytes = max}, st);
 }
 
 template <class Codec>
 void check_every_split(std::string_view in, const std::string& want, std::size_t max) {
-    CHECK(run<Codec>({in}, max) == want);
-    for (std::size_t cut = 0; cut <= in.size(); ++cut) {
-        INFO("cut at " << cut);
-        CHECK(run<Codec>({in.substr(0, cut), in.substr(cut)}, max) == want);
-    }
-    CHECK(run<Codec>(test::reads_of(in, 1), max) == want);
+    test::check_every_split<Codec>(in, octet_counting_framer(max), want, {.read_size = 4, .max_frame_bytes = max});
 }
 
-std::string error_doc(std::string_view message, std::string_view raw, std::uint64_t seq) {
-    std::string r(raw);
-    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" + r +
-                   R"("},"raw":")" + r + "\"",
-               seq);
-}
-
-std::string error_doc64(std::string_view message, std::string_view raw64, std::uint64_t seq) {
-    return doc(R"("data":{"_error":true,"_error_message":")" + std::string(message) + R"(","_raw":")" +
-                   std::string(raw64) + "\"}",
-               seq);
-}
-
-std::string b64_doc(std::string_view b64, std::uint64_t seq, bool partial = false) {
-    return doc(R"("data":{"base64":")" + std::string(b64) + "\"}", seq, partial);
-}
+using test::base64_doc;
+using test::base64_error_doc;
 
 // Syslog as rsyslog forwards it with octet counting, a line without a count, errors, a cut end.
 const std::string stream = "13 <13>1 - a hi\n"              // bytes 0-15: an LF inside
@@ -280,9 +253,9 @@ const std::string stream = "13 <13>1 - a hi\n"              // bytes 0-15: an LF
 TEST_CASE("pipeline<text_codec, octet_counting_framer>: exact documents, error sentences with offsets") {
     const std::string want =
         text_doc(R"(<13>1 - a hi\n)", 1) + text_doc("<14>legacy line", 2) +
-        error_doc(R"(octet count \"12x\" is not followed by a space; skipped up to the next newline (at byte 33))",
+        test::text_error_doc(R"(octet count \"12x\" is not followed by a space; skipped up to the next newline (at byte 33))",
                   "12x junk", 3) +
-        error_doc("message at byte 45 exceeds max_frame_bytes (16 bytes): its first 16 bytes are in _raw, the rest "
+        test::text_error_doc("message at byte 45 exceeds max_frame_bytes (16 bytes): its first 16 bytes are in _raw, the rest "
                   "was skipped (its declared length, 25 bytes)",
                   "<15>1 - h a - - ", 4) +
         text_doc("<11>1 - h a - hi", 5) + text_doc("<12>1 - h", 6, true);
@@ -302,13 +275,13 @@ TEST_CASE("pipeline<text_codec, octet_counting_framer>: exact documents, error s
 TEST_CASE("pipeline<base64_codec, octet_counting_framer>: the bytes exactly, errors in base64 too") {
     // "28 …" carries an LF and a NUL: base64 keeps them.
     const std::string in = "4 a\n\0b"s + "1x\xFF\n" + "2 ok";
-    const std::string want = b64_doc("YQoAYg==", 1) +
-                             error_doc64(R"(octet count \"1x\" is not followed by a space; skipped up to the next )"
+    const std::string want = base64_doc("YQoAYg==", 1) +
+                             base64_error_doc(R"(octet count \"1x\" is not followed by a space; skipped up to the next )"
                                          R"(newline (at byte 6))",
                                          "MXj/", 2) +
-                             b64_doc("b2s=", 3);
+                             base64_doc("b2s=", 3);
     check_every_split<base64_codec>(in, want, 16);
-    CHECK(run<base64_codec>({"7 <1>\r\n"}, 16) == b64_doc("PDE+DQo=", 1, true));
+    CHECK(run<base64_codec>({"7 <1>\r\n"}, 16) == base64_doc("PDE+DQo=", 1, true));
 }
 
 TEST_CASE("pipeline<text_codec, octet_counting_framer>: memory stays bounded with max-sized messages and counts") {
@@ -325,9 +298,9 @@ TEST_CASE("pipeline<text_codec, octet_counting_framer>: memory stays bounded wit
     p.finish(env, out);
     CHECK(view(out) ==
           text_doc(std::string(20, 'm'), 1) +
-              error_doc(R"(octet count \"0000000020\" starts with 0; skipped up to the next newline (at byte 23))",
+              test::text_error_doc(R"(octet count \"0000000020\" starts with 0; skipped up to the next newline (at byte 23))",
                         "0000000020 x", 2) +
-              error_doc("message at byte 47 exceeds max_frame_bytes (20 bytes): its first 20 bytes are in _raw, the "
+              test::text_error_doc("message at byte 47 exceeds max_frame_bytes (20 bytes): its first 20 bytes are in _raw, the "
                         "rest was skipped (its declared length, 9999999999 bytes)",
                         std::string(20, 'y'), 3));
 }
