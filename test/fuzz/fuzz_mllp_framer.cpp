@@ -4,7 +4,7 @@
 // do not depend on the cuts); every payload lies in the consumed bytes and holds at most
 // max_frame_bytes; it waits only while it holds at most max_frame_bytes + slack_bytes(); nothing
 // is left at the end; after reset() it frames like a new framer.
-#include "fuzz_common.hpp"
+#include "framer_drive.hpp"
 
 #include <socketcap/mllp_framer.hpp>
 
@@ -18,12 +18,7 @@ using socketcap::fuzz::fuzz_data;
 
 namespace {
 
-struct seen_frame {
-    frame_kind kind;
-    std::string payload;
-    std::string message;
-    bool operator==(const seen_frame&) const = default;
-};
+using socketcap::fuzz::seen_frame;
 
 constexpr char vt = '\x0B', fs = '\x1C', cr = '\x0D';
 
@@ -144,58 +139,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     mllp_framer framer(max);
     FUZZ_CHECK(framer.max_frame_bytes() == max);
-    const std::size_t bound = max + framer.slack_bytes();
-    std::string pending; // unconsumed bytes, as a receive buffer holds them
-    std::vector<seen_frame> frames;
-    std::size_t fed = 0;
-
-    auto drain = [&](bool eof) {
-        for (;;) {
-            frame f = framer.next(pending, eof);
-            if (f.kind == frame_kind::need_more) {
-                FUZZ_CHECK(f.consumed == 0);
-                // Bounded waiting: whitespace and skipping consume whatever is there.
-                FUZZ_CHECK(pending.size() <= bound);
-                FUZZ_CHECK(!eof || pending.empty());
-                return;
-            }
-            FUZZ_CHECK(f.consumed > 0 && f.consumed <= pending.size());
-            FUZZ_CHECK(f.payload.size() <= max);
-            if (!f.payload.empty())
-                FUZZ_CHECK(f.payload.data() >= pending.data() &&
-                           f.payload.data() + f.payload.size() <= pending.data() + f.consumed);
-            if (f.kind == frame_kind::skipped) {
-                FUZZ_CHECK(f.payload.empty());
-            } else {
-                FUZZ_CHECK(f.unit == "message");
-                FUZZ_CHECK(f.kind == frame_kind::partial ? eof : true);
-                FUZZ_CHECK((f.kind == frame_kind::oversized || f.kind == frame_kind::invalid) == !f.message.empty());
-                FUZZ_CHECK(f.message.size() <= 192);
-                if (f.kind == frame_kind::oversized) FUZZ_CHECK(f.max_frame_bytes == max && f.payload.size() == max);
-                frames.push_back({f.kind, std::string(f.payload), std::string(f.message)});
-            }
-            pending.erase(0, f.consumed);
-        }
-    };
-
-    while (fed < input.size()) {
-        std::size_t n = std::min(splits.next(), input.size() - fed);
-        pending.append(input.substr(fed, n));
-        fed += n;
-        drain(false);
-    }
-    drain(true);
-    FUZZ_CHECK(pending.empty());
-    const auto want = reference(input, max);
-    FUZZ_CHECK(frames == want);
-
-    // reset() forgets a frame, a run of junk or a skip half done: then it frames like a new one.
-    pending.assign(input.substr(0, input.size() / 2));
-    drain(false);
-    framer.reset();
-    pending.assign(input);
-    frames.clear();
-    drain(true);
-    FUZZ_CHECK(frames == want);
+    fuzz::check_framer(framer, input, splits, "message", 192, reference(input, max));
     return 0;
 }
