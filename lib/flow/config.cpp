@@ -217,12 +217,12 @@ void read_framing(simdjson::dom::object fobj, std::vector<std::string>& errors, 
         out.length.length_bytes = widths[format];
         out.length.byte_order = length_format_names[format].ends_with("_le") ? std::endian::little : std::endian::big;
     }
-    if (flag = includes_prefix.flag; r.boolean(includes_prefix, flag) && !misplaced(includes_prefix, !flag))
+    if (flag = includes_prefix.flag; r.boolean(includes_prefix, flag) && !misplaced(includes_prefix, flag == includes_prefix.flag))
         out.length.length_includes_prefix = flag;
     std::int64_t header = 0;
     if (r.integer(header_bytes, header) && !misplaced(header_bytes, header == 0))
         out.length.header_bytes = static_cast<std::uint8_t>(header);
-    if (flag = keep_prefix.flag; r.boolean(keep_prefix, flag) && !misplaced(keep_prefix, !flag))
+    if (flag = keep_prefix.flag; r.boolean(keep_prefix, flag) && !misplaced(keep_prefix, flag == keep_prefix.flag))
         out.length.keep_prefix = flag;
 }
 
@@ -330,17 +330,11 @@ void read_network_tunnel(element value, std::vector<std::string>& errors, std::o
 } // namespace
 
 socketcap::framing_options endpoint_config::effective_framing() const {
-    if (framing) return *framing;
     socketcap::framing_options f;
-    switch (codec) {
-    case codec_kind::line:
-    case codec_kind::json: f.kind = socketcap::framing_kind::lines; break;
-    case codec_kind::plain: f.kind = socketcap::framing_kind::chunks; break;
-    case codec_kind::base64:
-        f.kind = socketcap::framing_kind::chunks;
-        f.whole_characters = false;
-        break;
-    }
+    if (framing) f = *framing;
+    else if (codec == codec_kind::plain || codec == codec_kind::base64) f.kind = socketcap::framing_kind::chunks;
+    // Bytes are bytes to a binary codec: chunks cut anywhere, whichever framing chose them.
+    f.whole_characters = codec != codec_kind::base64;
     return f;
 }
 
@@ -485,8 +479,6 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
         } else {
             socketcap::framing_options opts;
             read_framing(fobj, errors, opts);
-            // Bytes are bytes to a binary codec: chunks cut anywhere.
-            if (c.codec == codec_kind::base64) opts.whole_characters = false;
             c.framing = std::move(opts);
         }
     }

@@ -85,7 +85,7 @@ struct endpoint_config {
     std::optional<ssh_forwarding_config> ssh_forwarding;
 
     /// The framing in force: `framing`, else lines for line and json, each read for plain and
-    /// base64 (base64 cuts reads anywhere: it has no characters to keep whole).
+    /// base64; with base64, chunks are cut anywhere (it has no characters to keep whole).
     socketcap::framing_options effective_framing() const;
 
     std::chrono::steady_clock::duration reconnect_delay_duration() const noexcept;
