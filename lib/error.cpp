@@ -14,6 +14,10 @@ public:
         case error::reconnects_exhausted: return "reconnect attempts exhausted";
         case error::not_a_regular_file: return "not a regular file";
         case error::file_too_large: return "file larger than its limit";
+        case error::send_backlog: return "the server is not reading what the connector sends";
+        case error::invalid_template: return "invalid message template";
+        case error::invalid_pattern: return "invalid pattern";
+        case error::invalid_conversation: return "invalid conversation";
         }
         return "unknown socketcap error";
     }

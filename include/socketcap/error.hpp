@@ -19,6 +19,10 @@ enum class error {
     reconnects_exhausted = 10, ///< an endpoint failed max_attempts connects in a row (capture_engine)
     not_a_regular_file = 11,  ///< a file option names a directory, FIFO, device or socket (read_regular_file)
     file_too_large = 12,      ///< a file option names a file larger than its limit (read_regular_file)
+    send_backlog = 13,        ///< the server left more than max_unsent_bytes unread (session)
+    invalid_template = 14,    ///< a message's text does not parse (message_template)
+    invalid_pattern = 15,     ///< a reply's pattern does not compile (frame_pattern)
+    invalid_conversation = 16, ///< a conversation_config is inconsistent (conversation_plan)
 };
 
 /// The category of socketcap::error ("socketcap").

@@ -8,6 +8,7 @@
 
 #include <socketcap/codec.hpp>
 #include <socketcap/document.hpp>
+#include <socketcap/frame_filter.hpp>
 #include <socketcap/framer.hpp>
 #include <socketcap/line_framer.hpp>
 #include <socketcap/receive_buffer.hpp>
@@ -33,6 +34,7 @@ struct pipeline_stats {
     std::uint64_t partial_frames = 0;   ///< frames cut by the end of a stream
     std::uint64_t invalid_frames = 0;   ///< bytes that broke the framing (each an error document)
     std::uint64_t blank_frames = 0;     ///< frames that made no document (blank NDJSON lines)
+    std::uint64_t filtered_frames = 0;  ///< complete frames a frame_filter kept out of the documents
 };
 
 namespace detail {
@@ -89,6 +91,8 @@ public:
     /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size
     /// (+ the framer's slack_bytes() instead of 1 when it has more: see framer.hpp).
     std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
+    /// Complete frames go through `filter` first (null: none); it must outlive its use here.
+    void set_frame_filter(frame_filter* filter) noexcept { filter_ = filter; }
     Codec& codec() noexcept { return codec_; }
     Framer& framer() noexcept { return framer_; }
 
@@ -99,6 +103,7 @@ private:
     Codec codec_;
     Framer framer_;
     receive_buffer buffer_;
+    frame_filter* filter_ = nullptr;
     pipeline_stats stats_;
     std::uint64_t position_ = 0; // stream offset of the buffer's first byte
 };

@@ -327,6 +327,113 @@ void read_network_tunnel(element value, std::vector<std::string>& errors, std::o
     if (ok) out = std::move(c);
 }
 
+/// The conversation fields (on_connect, password, heartbeat, replies) into `out`, then compiled
+/// once to check every template and pattern (conversation_plan names the member that fails).
+void read_conversation(simdjson::dom::object obj, std::vector<std::string>& errors,
+                       socketcap::conversation_config& out) {
+    constexpr auto& on_connect = config_field_named("on_connect");
+    constexpr auto& password = config_field_named("password");
+    constexpr auto& heartbeat = config_field_named("heartbeat");
+    constexpr auto& hb_message = config_field_named("heartbeat.message");
+    constexpr auto& hb_interval = config_field_named("heartbeat.interval");
+    constexpr auto& replies = config_field_named("replies");
+    constexpr auto& match = config_field_named("replies[].match");
+    constexpr auto& reply = config_field_named("replies[].reply");
+    constexpr auto& capture = config_field_named("replies[].capture");
+    reader r{obj, &errors};
+    const std::size_t errors_before = errors.size();
+
+    if (auto e = field(obj, on_connect.key())) {
+        simdjson::dom::array items;
+        if (e->get_array().get(items)) {
+            r.fail(fmt::format("{}: must be an array of strings, got {}", on_connect.name, got(*e)));
+        } else {
+            std::size_t i = 0;
+            for (element item : items) {
+                std::string_view text;
+                if (item.get_string().get(text))
+                    r.fail(fmt::format("{}[{}]: must be a string, got {}", on_connect.name, i, got(item)));
+                else
+                    out.on_connect.emplace_back(text);
+                ++i;
+            }
+        }
+    }
+
+    std::string secret;
+    r.string(password, secret);
+
+    if (auto e = field(obj, heartbeat.key())) {
+        simdjson::dom::object hobj;
+        if (e->get_object().get(hobj)) {
+            r.fail(fmt::format("{}: must be an object, got {}", heartbeat.name, got(*e)));
+        } else {
+            reader hr{hobj, &errors};
+            reject_unknown(hobj, heartbeat, hr);
+            if (hr.string(hb_message, out.heartbeat) && out.heartbeat.empty() && field(hobj, hb_message.key()))
+                hr.fail(fmt::format("{}: must not be empty", hb_message.name));
+            double seconds = 0;
+            bool present = false;
+            if (hr.number(hb_interval, seconds, present) && !present)
+                hr.fail(fmt::format("{}: is required", hb_interval.name));
+            else if (present && seconds > 0)
+                out.heartbeat_interval =
+                    std::chrono::ceil<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+        }
+    }
+
+    if (auto e = field(obj, replies.key())) {
+        simdjson::dom::array items;
+        if (e->get_array().get(items)) {
+            r.fail(fmt::format("{}: must be an array of objects, got {}", replies.name, got(*e)));
+        } else {
+            std::size_t i = 0;
+            for (element item : items) {
+                // Messages name the item: "replies[2].match: is required".
+                std::string prefix = fmt::format("{}[{}]", replies.name, i++);
+                simdjson::dom::object robj;
+                if (item.get_object().get(robj)) {
+                    r.fail(fmt::format("{}: must be an object, got {}", prefix, got(item)));
+                    continue;
+                }
+                std::vector<std::string> item_errors;
+                reader ir{robj, &item_errors};
+                reject_unknown(robj, config_field{.name = "replies[]"}, ir);
+                socketcap::reply_rule_config rule;
+                for (auto [f, text] : {std::pair{&match, &rule.match}, std::pair{&reply, &rule.reply}})
+                    if (ir.string(*f, *text) && text->empty() && field(robj, f->key()))
+                        ir.fail(fmt::format("{}: must not be empty", f->name));
+                ir.boolean(capture, rule.capture);
+                for (auto& m : item_errors) {
+                    // "replies[].match: …" and "replies[]: unknown field" → "replies[2]…"
+                    m.replace(0, std::string_view("replies[]").size(), prefix);
+                    errors.push_back(std::move(m));
+                }
+                out.replies.push_back(std::move(rule));
+            }
+        }
+    }
+
+    if (errors.size() != errors_before) return; // the texts are not all there to compile
+    // ${password} is always a known name, so a message that uses it without a password set is
+    // named here rather than sent with an empty one.
+    auto uses_password = [](std::string_view text) { return text.find("${password}") != std::string_view::npos; };
+    if (secret.empty()) {
+        bool used = uses_password(out.heartbeat);
+        for (const auto& m : out.on_connect) used = used || uses_password(m);
+        for (const auto& rule : out.replies) used = used || uses_password(rule.reply);
+        if (used) {
+            r.fail(fmt::format("{}: is required: a message uses ${{password}}", password.name));
+            return;
+        }
+    }
+    out.variables.emplace_back("password", std::move(secret));
+    socketcap::error_code ec;
+    socketcap::diagnostics why;
+    socketcap::conversation_plan::compile(out, ec, why);
+    if (ec) r.fail(why.message());
+}
+
 } // namespace
 
 socketcap::framing_options endpoint_config::effective_framing() const {
@@ -482,6 +589,8 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
             c.framing = std::move(opts);
         }
     }
+
+    read_conversation(obj, errors, c.conversation);
 
     if (auto t = field(obj, config_field_named("networkTunnel").key()))
         read_network_tunnel(*t, errors, c.ssh_forwarding);

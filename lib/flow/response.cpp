@@ -38,6 +38,7 @@ std::string_view type_name(field_type t) noexcept {
     case field_type::integer: return "integer";
     case field_type::number: return "number";
     case field_type::object: return "object";
+    case field_type::array: return "array";
     case field_type::string:
     case field_type::choice: return "string";
     }
@@ -108,6 +109,18 @@ void write_field(output_buffer& out, const config_field& f, std::int64_t order) 
         write_required(out, f.name);
         write_properties(out, f.name);
         if (f.closed) append(out, R"(,"additionalProperties":false)");
+    }
+    if (f.type == field_type::array) {
+        append(out, R"(,"items":{"type":)");
+        json::write_string(out, type_name(f.items));
+        if (f.items == field_type::object) { // members are named "<array>[].<key>"
+            std::string members = std::string(f.name) + "[]";
+            out.push_back(',');
+            write_required(out, members);
+            write_properties(out, members);
+            if (f.closed) append(out, R"(,"additionalProperties":false)");
+        }
+        out.push_back('}');
     }
     out.push_back('}');
 }

@@ -106,7 +106,34 @@ constexpr std::string_view hand_written_schema = R"({
     "max_frame_bytes": {"type": "integer", "title": "Max Frame Size", "default": 1048576, "minimum": 1024,
       "maximum": 67108864, "advanced": true, "order": 11,
       "description": "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document holding its first bytes."},
-    "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 12,
+    "on_connect": {"type": "array", "title": "Send On Connect", "order": 12,
+      "description": "Messages sent to the server, in order, each time a connection is up (after the TLS handshake): a login, a subscription. Write control bytes as \\r\\n (or JSON escapes); ${session_id}, ${time}, ${password} and the other placeholders of the docs are filled in; $$ is a literal $.",
+      "items": {"type": "string"}},
+    "password": {"type": "string", "title": "Password", "secret": true, "order": 13,
+      "description": "A password or token that messages use as ${password}. It is never logged or shown."},
+    "heartbeat": {"type": "object", "title": "Heartbeat", "order": 14,
+      "description": "A message sent whenever nothing was sent to the server for the interval, while connected.",
+      "required": ["message", "interval"],
+      "properties": {
+        "message": {"type": "string", "title": "Heartbeat Message", "minLength": 1, "order": 0,
+          "description": "The message, with the same escapes and placeholders as Send On Connect."},
+        "interval": {"type": "number", "title": "Heartbeat Interval", "exclusiveMinimum": 0, "maximum": 86400, "order": 1,
+          "description": "Seconds without sending anything after which the heartbeat is sent."}
+      },
+      "additionalProperties": false},
+    "replies": {"type": "array", "title": "Replies", "order": 15,
+      "description": "Answers to frames the server sends, such as PONG to an IRC PING. The first rule whose pattern matches a frame sends its reply.",
+      "items": {"type": "object", "required": ["match", "reply"],
+        "properties": {
+          "match": {"type": "string", "title": "Match", "minLength": 1, "order": 0,
+            "description": "A regular expression (RE2 syntax) searched in each frame; anchor it with ^ and $. Its groups are ${1}, ${2}, … and ${name} in the reply."},
+          "reply": {"type": "string", "title": "Reply", "minLength": 1, "order": 1,
+            "description": "The message sent when the pattern matches, such as PONG :${1}\\r\\n."},
+          "capture": {"type": "boolean", "title": "Capture", "default": true, "order": 2,
+            "description": "The matched frame also becomes a document. Turn it off for keep-alive chatter such as PING."}
+        },
+        "additionalProperties": false}},
+    "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 16,
       "description": "Reach a server in a private network through an SSH bastion host (a local port forward).",
       "properties": {
         "sshForwarding": {"type": "object", "title": "SSH Forwarding", "order": 0,
@@ -169,10 +196,12 @@ std::vector<docs_row> docs_rows() {
 
 simdjson::dom::element schema_property(simdjson::dom::element schema, const config_field& f) {
     simdjson::dom::element props = schema["properties"];
-    // "networkTunnel.sshForwarding" nests two levels: walk each.
+    // "networkTunnel.sshForwarding" nests two levels: walk each; "replies[]" is an array's items.
     for (std::string_view path = f.parent(); !path.empty();) {
         auto dot = path.find('.');
-        props = props[path.substr(0, dot)]["properties"];
+        auto step = path.substr(0, dot);
+        if (step.ends_with("[]")) props = props[step.substr(0, step.size() - 2)]["items"]["properties"];
+        else props = props[step]["properties"];
         path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
     }
     simdjson::dom::element e;
@@ -185,6 +214,8 @@ std::string json_number(double v) { return v == std::int64_t(v) ? fmt::format("{
 std::string config_with(const config_field& f, std::string_view value) {
     if (f.name == "host") return fmt::format(R"({{"host":{},"port":1}})", value);
     if (f.name == "port") return fmt::format(R"({{"host":"h","port":{}}})", value);
+    if (f.parent() == "heartbeat") // beside the other required member
+        return fmt::format(R"({{"host":"h","port":1,"heartbeat":{{"message":"x","{}":{}}}}})", f.key(), value);
     if (!f.applies_to.empty()) // a framing member, under the type it belongs to
         return fmt::format(R"({{"host":"h","port":1,"{}":{{"type":"{}","{}":{}}}}})", f.parent(), f.applies_to,
                            f.key(), value);
@@ -202,9 +233,12 @@ TEST_CASE("config fields: the schema, validation and docs/connector.md agree on 
     simdjson::dom::element schema;
     REQUIRE(parser.parse(std::string(config_schema())).get(schema) == simdjson::SUCCESS);
     auto rows = docs_rows();
-    auto objects = std::count_if(std::begin(config_fields), std::end(config_fields),
-                                 [](const config_field& f) { return f.type == field_type::object; });
-    REQUIRE(objects == 4); // tls, framing, networkTunnel and networkTunnel.sshForwarding
+    // Objects and arrays of objects have no row of their own: their members do.
+    auto container = [](const config_field& f) {
+        return f.type == field_type::object || (f.type == field_type::array && f.items == field_type::object);
+    };
+    auto objects = std::count_if(std::begin(config_fields), std::end(config_fields), container);
+    REQUIRE(objects == 6); // tls, framing, heartbeat, replies, networkTunnel and networkTunnel.sshForwarding
     REQUIRE(rows.size() == std::size(config_fields) - objects); // every field but the objects themselves
     std::size_t row = 0;
     std::map<std::string_view, std::int64_t> order; // the next order among each object's members
@@ -229,13 +263,18 @@ TEST_CASE("config fields: the schema, validation and docs/connector.md agree on 
         else if (f.has_default && f.type == field_type::boolean) CHECK(bool(d) == f.flag);
         else if (f.has_default && f.type == field_type::choice) CHECK(std::string_view(d) == f.text);
         else if (f.has_default) CHECK(double(d) == f.value);
-        if (f.type == field_type::object) continue;
+        if (f.type == field_type::array) {
+            CHECK(std::string_view(p["items"]["type"]) == (f.items == field_type::object ? "object" : "string"));
+        }
+        if (container(f)) continue;
 
         // docs/connector.md: the same fields in the same order, type, default and range.
         REQUIRE(row < rows.size());
         const auto& r = rows[row++];
         CHECK(r.name == f.name);
-        std::string type = f.type == field_type::choice ? "string" : std::string(std::string_view(p["type"].is_array() ? p["type"].at(0) : p["type"]));
+        std::string type = f.type == field_type::choice ? "string"
+                           : f.type == field_type::array ? "array of strings"
+                                                         : std::string(std::string_view(p["type"].is_array() ? p["type"].at(0) : p["type"]));
         CHECK(r.type == (f.nullable ? type + " or null" : type));
         if (f.required) CHECK(r.default_value == "required");
         else if (f.nullable) CHECK(r.default_value == "`null` (off)");

@@ -60,7 +60,8 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     for (auto f : props) names.emplace_back(f.key);
     CHECK(names == std::vector<std::string>{"host", "port", "codec", "framing", "tls", "buffer_size", "reconnect_delay",
                                             "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
-                                            "max_frame_bytes", "networkTunnel"});
+                                            "max_frame_bytes", "on_connect", "password", "heartbeat", "replies",
+                                            "networkTunnel"});
     // Every field has a title, a description and an order.
     auto check_field = [](simdjson::dom::element f, const std::string& name) {
         INFO(name);

@@ -187,6 +187,14 @@ private:
         };
         ep.healthy_after = c.reconnect_delay_duration();
         ep.initial = {opts_.initial.bytes, opts_.initial.documents};
+        socketcap::error_code ec;
+        socketcap::diagnostics why;
+        ep.session.conversation = socketcap::conversation_plan::compile(c.conversation, ec, why);
+        if (ec) return fail_at_start(why.message()); // validated by parse_endpoint_config already
+        writes_ = ep.session.conversation->writes();
+        // ${last_session_id} and ${last_sequence} on the first connection: the state's.
+        ep.session.history.last_session_id = opts_.initial.session_id;
+        ep.session.history.last_sequence = opts_.initial.sequence;
         if (opts_.flow_protocol) {
             ep.session.document_prefix = flow::captured_prefix;
             ep.session.document_suffix = flow::captured_suffix;
@@ -290,6 +298,7 @@ private:
     std::uint64_t last_bytes_;
     std::uint64_t last_docs_;
     std::uint64_t printed_at_session_start_ = 0;
+    bool writes_ = false; // the endpoint talks to the server: its disconnected line says what it sent
     bool stopping_ = false;
     std::string stop_reason_;
     std::string fatal_;
@@ -342,11 +351,19 @@ void log_observer::on_event(const capture_event& e) {
         std::uint64_t docs = runner.opts_.max_documents != 0
             ? runner.limited_.passed() - runner.printed_at_session_start_
             : r.documents;
-        log(log_level::info, "disconnected",
-            {{"session_id", e.session_id}, {"reason", e.reason}, {"bytes", r.bytes}, {"documents", docs},
-             {"checkpoints", r.checkpoints}, {"error_documents", r.stats.error_documents},
-             {"invalid_frames", r.stats.invalid_frames}, {"skipped_bytes", r.stats.skipped_bytes},
-             {"partial_frames", r.stats.partial_frames}});
+        if (!runner.writes_)
+            log(log_level::info, "disconnected",
+                {{"session_id", e.session_id}, {"reason", e.reason}, {"bytes", r.bytes}, {"documents", docs},
+                 {"checkpoints", r.checkpoints}, {"error_documents", r.stats.error_documents},
+                 {"invalid_frames", r.stats.invalid_frames}, {"skipped_bytes", r.stats.skipped_bytes},
+                 {"partial_frames", r.stats.partial_frames}});
+        else // a conversation: what was sent, and the frames replies kept out of the documents
+            log(log_level::info, "disconnected",
+                {{"session_id", e.session_id}, {"reason", e.reason}, {"bytes", r.bytes}, {"documents", docs},
+                 {"checkpoints", r.checkpoints}, {"error_documents", r.stats.error_documents},
+                 {"invalid_frames", r.stats.invalid_frames}, {"skipped_bytes", r.stats.skipped_bytes},
+                 {"partial_frames", r.stats.partial_frames}, {"sent_messages", r.messages_sent},
+                 {"sent_bytes", r.bytes_sent}, {"replies", r.replies}, {"uncaptured_frames", r.stats.filtered_frames}});
         break;
     }
     case capture_event_kind::waiting: {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <socketcap/conversation.hpp>
 #include <socketcap/flow/fields.hpp>
 #include <socketcap/framing.hpp>
 #include <socketcap/tls/options.hpp>
@@ -83,6 +84,8 @@ struct endpoint_config {
     std::optional<socketcap::framing_options> framing;
     /// networkTunnel.sshForwarding; none: connect directly.
     std::optional<ssh_forwarding_config> ssh_forwarding;
+    /// on_connect, heartbeat and replies; `password` is its variable "password" (a secret).
+    socketcap::conversation_config conversation;
 
     /// The framing in force: `framing`, else lines for line and json, each read for plain and
     /// base64; with base64, chunks are cut anywhere (it has no characters to keep whole).

@@ -28,13 +28,15 @@ inline constexpr std::array<std::string_view, 8> length_format_names{
     "uint8", "uint16_be", "uint16_le", "uint32_be", "uint32_le", "uint64_be", "uint64_le", "varint"};
 
 /// The schema's "type"; `choice` is a string from a fixed list ("enum").
-enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object };
+enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object, array };
 
 /// One field. Members roughly follow the order of the schema's keywords; a table entry names
 /// them with designated initializers, which must come in declaration order.
 struct config_field {
     std::string_view name = {};  ///< the JSON key; a member of the tls object is "tls.<key>"
     field_type type = field_type::string;
+    /// array: the type of its items; an array of objects has members named "<array>[].<key>".
+    field_type items = field_type::string;
     std::string_view title = {};
     bool required = false;
     bool not_empty = false; ///< strings: "minLength": 1
@@ -65,7 +67,8 @@ struct config_field {
     /// A member of an object with a `type` (framing.*): the type it belongs to. Setting it to
     /// other than its default under another type is an error ("applies only when …").
     std::string_view applies_to = {};
-    /// Objects: "additionalProperties": false, and the parser rejects unknown members.
+    /// Objects (and arrays of objects, for their items): "additionalProperties": false, and the
+    /// parser rejects unknown members.
     bool closed = false;
     std::string_view description = {};
 
@@ -74,7 +77,8 @@ struct config_field {
         auto dot = name.rfind('.');
         return dot == std::string_view::npos ? name : name.substr(dot + 1);
     }
-    /// The object the field is a member of: "tls" for "tls.enabled", empty at the top.
+    /// The object the field is a member of: "tls" for "tls.enabled", "replies[]" for
+    /// "replies[].match" (a member of each item), empty at the top.
     constexpr std::string_view parent() const noexcept {
         auto dot = name.rfind('.');
         return dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
@@ -168,6 +172,30 @@ inline constexpr config_field config_fields[] = {
      .value = 1048576, .minimum = 1024, .maximum = 64 * 1024 * 1024, .advanced = true,
      .description = "The longest frame (line, chunk, message) kept, in bytes. A longer one becomes an error document "
                     "holding its first bytes."},
+    // Talking to the server (issue 15): socketcap::conversation_config; docs/connector.md, "Talking to the server".
+    {.name = "on_connect", .type = field_type::array, .items = field_type::string, .title = "Send On Connect",
+     .description = "Messages sent to the server, in order, each time a connection is up (after the TLS handshake): a "
+                    "login, a subscription. Write control bytes as \\r\\n (or JSON escapes); ${session_id}, "
+                    "${time}, ${password} and the other placeholders of the docs are filled in; $$ is a literal $."},
+    {.name = "password", .type = field_type::string, .title = "Password", .secret = true,
+     .description = "A password or token that messages use as ${password}. It is never logged or shown."},
+    {.name = "heartbeat", .type = field_type::object, .title = "Heartbeat", .closed = true,
+     .description = "A message sent whenever nothing was sent to the server for the interval, while connected."},
+    {.name = "heartbeat.message", .type = field_type::string, .title = "Heartbeat Message", .required = true,
+     .not_empty = true, .description = "The message, with the same escapes and placeholders as Send On Connect."},
+    {.name = "heartbeat.interval", .type = field_type::number, .title = "Heartbeat Interval", .required = true,
+     .minimum = 0, .maximum = 86400, .exclusive_minimum = true, .unit = "seconds",
+     .description = "Seconds without sending anything after which the heartbeat is sent."},
+    {.name = "replies", .type = field_type::array, .items = field_type::object, .title = "Replies", .closed = true,
+     .description = "Answers to frames the server sends, such as PONG to an IRC PING. The first rule whose pattern "
+                    "matches a frame sends its reply."},
+    {.name = "replies[].match", .type = field_type::string, .title = "Match", .required = true, .not_empty = true,
+     .description = "A regular expression (RE2 syntax) searched in each frame; anchor it with ^ and $. Its groups "
+                    "are ${1}, ${2}, … and ${name} in the reply."},
+    {.name = "replies[].reply", .type = field_type::string, .title = "Reply", .required = true, .not_empty = true,
+     .description = "The message sent when the pattern matches, such as PONG :${1}\\r\\n."},
+    {.name = "replies[].capture", .type = field_type::boolean, .title = "Capture", .has_default = true, .flag = true,
+     .description = "The matched frame also becomes a document. Turn it off for keep-alive chatter such as PING."},
     // Estuary's connectors' shape and names, so that Flow users' habits and the UI carry over.
     {.name = "networkTunnel", .type = field_type::object, .title = "Network Tunnel", .advanced = true, .closed = true,
      .description = "Reach a server in a private network through an SSH bastion host (a local port forward)."},

@@ -85,6 +85,10 @@ void pipeline<Codec, Framer>::drain(bool eof, document_envelope& env, output_buf
                 stats_.skipped_bytes += f.consumed - f.payload.size();
             }
             if (f.kind == frame_kind::oversized && f.max_frame_bytes == 0) f.max_frame_bytes = framer_.max_frame_bytes();
+            if (filter_ && f.kind == frame_kind::complete && !filter_->pass(f)) {
+                ++stats_.filtered_frames;
+                break;
+            }
             std::size_t mark = out.size();
             env.open(out);
             encode_result r = codec_.encode(f, out);

@@ -9,6 +9,7 @@
 
 #include <socketcap/checkpoint_policy.hpp>
 #include <socketcap/codec.hpp>
+#include <socketcap/conversation.hpp>
 #include <socketcap/document.hpp>
 #include <socketcap/error.hpp>
 #include <socketcap/framer.hpp>
@@ -47,16 +48,26 @@ struct session_options {
     std::chrono::steady_clock::duration idle_timeout{};
     /// Renders one checkpoint line; when empty the session writes no checkpoints.
     std::function<void(output_buffer&, const session_progress&)> write_checkpoint;
+    /// What the session says to the server (on connect, heartbeats, replies); null or a plan
+    /// that never writes: the session only reads. Writing needs a duplex_transport.
+    std::shared_ptr<const conversation_plan> conversation;
+    /// What the conversation's ${last_session_id}, ${last_sequence} and ${documents} say.
+    conversation_history history;
 };
 
 struct session_result {
     /// Why the session ended: asio::error::eof (the server closed), error::idle_timeout,
-    /// asio::error::operation_aborted (stop()), or the transport's or the sink's error.
+    /// asio::error::operation_aborted (stop()), error::send_backlog, or the transport's or the
+    /// sink's error.
     error_code ec;
     bool sink_failed = false;     ///< ec came from the sink: output may be incomplete
+    bool write_failed = false;    ///< ec came from writing to the server (or send_backlog)
     std::uint64_t bytes = 0;
     std::uint64_t documents = 0;
     std::uint64_t checkpoints = 0;
+    std::uint64_t messages_sent = 0; ///< conversation messages written whole to the server
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t replies = 0;       ///< frames a reply rule answered
     pipeline_stats stats;
 };
 
@@ -96,6 +107,8 @@ public:
 
 private:
     struct watchdog;
+    struct writer_state;
+    asio::awaitable<void> write_loop(std::shared_ptr<writer_state> w, session_result& result);
     void write_checkpoint(output_buffer& out);
     bool pending() const noexcept { return pipeline_.stats().documents != checkpointed_documents_; }
 
@@ -105,6 +118,7 @@ private:
     pipeline<Codec, Framer> pipeline_;
     document_envelope env_;
     std::shared_ptr<watchdog> watchdog_;
+    std::unique_ptr<conversation> conversation_;
     std::uint64_t checkpointed_documents_ = 0;
     std::uint64_t checkpoints_ = 0;
     bool stopped_ = false;

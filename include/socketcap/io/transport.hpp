@@ -33,9 +33,17 @@ concept transport = requires(T& t, asio::mutable_buffer b, std::error_code& ec) 
     t.lowest_layer().close(ec);
 };
 
+/// A transport a session can also write to (a conversation: io/session.hpp): an Asio
+/// AsyncWriteStream as well. One read and one write may be outstanding at once, as Asio's
+/// sockets and ssl::stream allow.
+template <class T>
+concept duplex_transport = transport<T> && requires(T& t, asio::const_buffer b) {
+    t.async_write_some(b, detail::read_handler_archetype{});
+};
+
 using tcp_transport = asio::ip::tcp::socket;
 
-static_assert(transport<tcp_transport>);
+static_assert(duplex_transport<tcp_transport>);
 
 } // namespace socketcap
 

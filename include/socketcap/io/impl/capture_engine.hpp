@@ -63,6 +63,7 @@ struct capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer
     std::uint64_t sessions = 0;
     std::uint64_t failed_connects = 0;
     session_type* live = nullptr;           // the session running now
+    conversation_history history;           // what the next session's messages may say
     std::function<void()> cancel_connect;   // set while an attempt is under way
 };
 
@@ -74,6 +75,7 @@ capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Frame
     for (const auto& e : endpoints_) {
         states_.push_back(std::make_unique<endpoint_state>(ex_));
         states_.back()->totals = e.initial;
+        states_.back()->history = e.session.history;
     }
 }
 
@@ -166,6 +168,13 @@ capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy
     return all;
 }
 
+namespace detail {
+template <class Endpoint>
+std::size_t max_unsent_of(const Endpoint& ep) {
+    return ep.session.conversation ? ep.session.conversation->max_unsent_bytes() : 0;
+}
+} // namespace detail
+
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
           class Timer, framer Framer>
 template <class Sink, class Observer>
@@ -221,6 +230,8 @@ asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, Checkpoi
             observer.on_event(connected);
 
             session_options so = ep.session;
+            so.history = st.history;
+            so.history.documents = st.totals.documents;
             if (ep.write_checkpoint) {
                 so.write_checkpoint = [&ep, &st](output_buffer& buf, const session_progress& p) {
                     ep.write_checkpoint(buf, p, st.totals);
@@ -239,11 +250,19 @@ asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, Checkpoi
             st.live = nullptr;
             st.totals.bytes += result.bytes;
             st.totals.documents += result.documents;
+            st.history.last_session_id = s.session_id();
+            st.history.last_sequence = result.documents; // sequences count a session's documents
 
             std::string reason;
             if (result.ec == error::idle_timeout) reason = "no data within idle_timeout";
             else if (result.ec == asio::error::operation_aborted && stopping_) reason = "the capture is stopping";
             else if (result.sink_failed) reason = result.ec.message();
+            else if (result.ec == error::send_backlog)
+                reason = fmt::format("the server is not reading what the connector sends (more than {} bytes were "
+                                     "waiting to be written)",
+                                     detail::max_unsent_of(ep));
+            else if (result.write_failed)
+                reason = fmt::format("cannot write to the server: {}", ep.connector.describe_end(*transport, result.ec));
             else reason = ep.connector.describe_end(*transport, result.ec);
             auto ended = event(capture_event_kind::disconnected);
             ended.reason = reason;

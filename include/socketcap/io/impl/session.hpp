@@ -45,6 +45,70 @@ struct session<Transport, Codec, CheckpointPolicy, Timer, Framer>::watchdog {
     }
 };
 
+// The writer of a conversation: a coroutine beside the read loop, so that a server slow to take
+// our bytes never delays reading. `wake` holds the heartbeat's due time and is cancelled to say
+// "bytes are queued" or "the session is ending"; `done_signal` is cancelled when the writer ends.
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+struct session<Transport, Codec, CheckpointPolicy, Timer, Framer>::writer_state {
+    explicit writer_state(const typename Transport::executor_type& ex) : wake(ex), done_signal(ex) {
+        done_signal.expires_at(Timer::time_point::max());
+    }
+    Timer wake;
+    Timer done_signal;
+    typename Timer::time_point last_write{}; // the start of the last write (or of the session)
+    bool idle = false;    // waiting on `wake`
+    bool writing = false; // a write is outstanding
+    bool closing = false; // the read loop has ended
+    bool done = false;
+};
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+asio::awaitable<void> session<Transport, Codec, CheckpointPolicy, Timer, Framer>::write_loop(
+    std::shared_ptr<writer_state> w, session_result& result) {
+    using asio::experimental::as_tuple;
+    using asio::use_awaitable;
+    if constexpr (duplex_transport<Transport>) {
+        const auto interval =
+            std::chrono::duration_cast<typename Timer::duration>(conversation_->plan().heartbeat_interval());
+        std::string batch;
+        w->last_write = Timer::clock_type::now();
+        while (!w->closing) {
+            if (conversation_->unsent_bytes() == 0) {
+                w->wake.expires_at(interval.count() > 0 ? w->last_write + interval : Timer::time_point::max());
+                w->idle = true;
+                auto [ec] = co_await w->wake.async_wait(as_tuple(use_awaitable));
+                w->idle = false;
+                if (w->closing) break;
+                // Due only if nothing was written meanwhile: a heartbeat fills silence.
+                if (!ec && interval.count() > 0 && Timer::clock_type::now() >= w->last_write + interval)
+                    conversation_->heartbeat(std::chrono::system_clock::now());
+                continue;
+            }
+            std::size_t messages = conversation_->take(batch);
+            w->last_write = Timer::clock_type::now();
+            w->writing = true;
+            auto [ec, n] = co_await asio::async_write(transport_, asio::buffer(batch), as_tuple(use_awaitable));
+            w->writing = false;
+            if (ec) {
+                // Aborted: the session is ending (stop, idle timeout, end of stream) and says why.
+                if (!w->closing && ec != asio::error::operation_aborted && !result.write_failed) {
+                    result.ec = ec;
+                    result.write_failed = true;
+                    std::error_code ignored;
+                    transport_.lowest_layer().cancel(ignored); // ends the read loop
+                }
+                break;
+            }
+            result.messages_sent += messages;
+            result.bytes_sent += n;
+        }
+    } else {
+        (void)w;
+        (void)result;
+        co_return;
+    }
+}
+
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
 session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& transport, Codec codec,
                                                                     session_options opts, CheckpointPolicy policy)
@@ -90,6 +154,25 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     using asio::use_awaitable;
     session_result result;
     output_buffer out;
+
+    std::shared_ptr<writer_state> writer;
+    if (opts_.conversation && opts_.conversation->writes()) {
+        if constexpr (duplex_transport<Transport>) {
+            conversation_ = std::make_unique<conversation>(opts_.conversation, env_.session_id(), opts_.history);
+            if (opts_.conversation->has_replies()) pipeline_.set_frame_filter(conversation_.get());
+            conversation_->start(std::chrono::system_clock::now());
+            writer = std::make_shared<writer_state>(transport_.get_executor());
+            asio::co_spawn(transport_.get_executor(), write_loop(writer, result), [writer](std::exception_ptr e) {
+                writer->done = true;
+                writer->done_signal.cancel();
+                if (e) std::rethrow_exception(e); // bad_alloc: to the edge
+            });
+        } else {
+            result.ec = make_error_code(std::errc::operation_not_supported); // this transport cannot write
+            result.write_failed = true;
+            co_return result;
+        }
+    }
 
     if (opts_.idle_timeout.count() > 0) {
         watchdog_ = std::make_shared<watchdog>(transport_.get_executor());
@@ -186,9 +269,18 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
                 now_due = now - pending_since >= latency; // reads keep coming, but not the counts
             }
             if (now_due) write_checkpoint(out);
+            if (conversation_) {
+                if (conversation_->backlogged()) {
+                    // The server stopped reading: unbounded queueing is not an option.
+                    result.ec = error::send_backlog;
+                    result.write_failed = true;
+                    break;
+                }
+                if (writer->idle && conversation_->unsent_bytes() > 0) writer->wake.cancel();
+            }
         }
-        if (ec) {
-            result.ec = ec;
+        if (ec || result.write_failed) {
+            if (!result.write_failed) result.ec = ec; // else the writer's error says why
             break;
         }
         // Back-pressure: the next read waits for this write, so a slow reader of the sink
@@ -196,6 +288,17 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
         if (!co_await flush()) break;
     }
 
+    if (writer) {
+        // The writer ends before the session does: it uses the transport and `result`.
+        writer->closing = true;
+        writer->wake.cancel();
+        if (writer->writing) {
+            std::error_code ignored;
+            transport_.lowest_layer().cancel(ignored);
+        }
+        while (!writer->done) co_await writer->done_signal.async_wait(as_tuple(use_awaitable));
+        result.replies = conversation_->replies();
+    }
     if (watchdog_) {
         if (watchdog_->expired && result.ec == asio::error::operation_aborted) result.ec = error::idle_timeout;
         watchdog_->transport = nullptr;
