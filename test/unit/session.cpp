@@ -240,3 +240,175 @@ TEST_CASE("session: another framer than the codec's, named or deduced") {
     STATIC_REQUIRE(std::is_same_v<decltype(s), session<transport_t, json_codec, checkpoint_per_read,
                                                        asio::steady_timer, chunk_framer>>);
 }
+
+// Talking to the server: the writer beside the read loop, on the scripted transport and the
+// manual clock.
+namespace {
+
+struct talking_harness {
+    asio::io_context ctx;
+    transport_t transport{ctx.get_executor()};
+    memory_sink sink{ctx.get_executor()};
+    std::optional<session_result> result;
+    std::unique_ptr<session_t> s;
+
+    explicit talking_harness(const conversation_config& c, conversation_history history = {}) {
+        manual_clock::reset();
+        session_options o;
+        o.source_host = "h";
+        o.source_port = 7;
+        error_code ec;
+        diagnostics diag;
+        o.conversation = conversation_plan::compile(c, ec, diag);
+        REQUIRE(!ec);
+        o.history = std::move(history);
+        s = std::make_unique<session_t>(transport, line_codec{}, std::move(o));
+    }
+    void start() {
+        s->async_run(sink, [this](std::exception_ptr e, session_result r) {
+            REQUIRE(!e);
+            result = r;
+        });
+        ctx.poll();
+    }
+    void advance(std::chrono::nanoseconds d) {
+        manual_clock::advance(d);
+        ctx.poll();
+    }
+    std::vector<std::string> documents() {
+        std::vector<std::string> docs;
+        for (auto& b : bodies(sink.str()))
+            if (!b.empty()) docs.push_back(b);
+        return docs;
+    }
+};
+
+} // namespace
+
+TEST_CASE("session: on_connect goes out before any byte arrives; replies follow their frames; capture off") {
+    conversation_config c;
+    c.on_connect = {"LOGIN ${session_id} ${last_session_id} ${last_sequence} ${documents}\\r\\n", "SUB\r\n"};
+    c.replies = {{"^PING :(.*)$", "PONG :${1}\r\n", false}};
+    talking_harness h(c, {"S-0", 17, 170});
+    h.transport.pause(1s).data("hello\nPING :x1\nwor").data("ld\n").pause(1s).data("PING :x2\n").eof();
+    h.start();
+    CHECK(h.transport.written() == fmt::format("LOGIN {} S-0 17 170\r\nSUB\r\n", h.s->session_id()));
+    CHECK(h.transport.reads() == 0);
+    h.advance(1s);
+    CHECK(h.transport.written() == fmt::format("LOGIN {} S-0 17 170\r\nSUB\r\nPONG :x1\r\n", h.s->session_id()));
+    h.advance(1s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(!h.result->write_failed);
+    CHECK(h.transport.written() ==
+          fmt::format("LOGIN {} S-0 17 170\r\nSUB\r\nPONG :x1\r\nPONG :x2\r\n", h.s->session_id()));
+    CHECK(h.documents() == std::vector<std::string>{text("hello"), text("world")});
+    CHECK(h.result->documents == 2);
+    CHECK(h.result->messages_sent == 4);
+    CHECK(h.result->bytes_sent == h.transport.written().size());
+    CHECK(h.result->replies == 2);
+    CHECK(h.result->stats.filtered_frames == 2);
+}
+
+TEST_CASE("session: replies split across reads at every offset give the same replies and documents") {
+    const std::string input = "a\nPING :1\nb\r\nPING :2\r\nPING :3";
+    conversation_config c;
+    c.replies = {{"^PING :(.*)$", "PONG ${1}\n", true}};
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+        INFO("cut at " << cut);
+        talking_harness h(c);
+        h.transport.data(input.substr(0, cut)).data(input.substr(cut)).eof();
+        h.start();
+        REQUIRE(h.result);
+        CHECK(h.transport.written() == "PONG 1\nPONG 2\n"); // a partial last frame is not answered
+        CHECK(h.documents() == std::vector<std::string>{text("a"), text("PING :1"), text("b"), text("PING :2"),
+                                                        text("PING :3", true)});
+    }
+}
+
+TEST_CASE("session: a heartbeat fills each silence of exactly the interval, and any write restarts it") {
+    conversation_config c;
+    c.heartbeat = "HB\n";
+    c.heartbeat_interval = 10s;
+    c.replies = {{"^PING$", "PONG\n", false}};
+    talking_harness h(c);
+    h.transport.data("a\n").pause(25s).data("PING\n"); // then silent
+    h.start();
+    CHECK(h.transport.written().empty());
+    h.advance(9999ms);
+    h.advance(999'999ns);
+    CHECK(h.transport.written().empty()); // one nanosecond short
+    h.advance(1ns);
+    CHECK(h.transport.written() == "HB\n");
+    h.advance(10s);
+    CHECK(h.transport.written() == "HB\nHB\n");
+    h.advance(5s); // t = 25 s: the PING's reply
+    CHECK(h.transport.written() == "HB\nHB\nPONG\n");
+    h.advance(9999ms);
+    CHECK(h.transport.written() == "HB\nHB\nPONG\n"); // silence since 25 s, not since 20 s
+    h.advance(1ms);
+    CHECK(h.transport.written() == "HB\nHB\nPONG\nHB\n");
+    CHECK(!h.result);
+    h.s->stop();
+    h.ctx.poll();
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::operation_aborted);
+    CHECK(h.result->messages_sent == 4);
+    CHECK(h.documents() == std::vector<std::string>{text("a")});
+}
+
+TEST_CASE("session: a server that does not read never holds up reading; its pending write ends with the session") {
+    conversation_config c;
+    c.on_connect = {"SUB\n"};
+    talking_harness h(c);
+    h.transport.stall_writes().data("one\ntwo\n").pause(1s).data("three\n").eof();
+    h.start();
+    CHECK(h.documents() == std::vector<std::string>{text("one"), text("two")});
+    h.advance(1s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(!h.result->write_failed);
+    CHECK(h.result->messages_sent == 0);
+    CHECK(h.transport.written().empty());
+    CHECK(h.documents() == std::vector<std::string>{text("one"), text("two"), text("three")});
+}
+
+TEST_CASE("session: unsent bytes past max_unsent_bytes end the session with send_backlog; what was read is kept") {
+    conversation_config c;
+    c.replies = {{"^x", std::string(100, 'r'), true}};
+    c.max_unsent_bytes = 250;
+    talking_harness h(c);
+    h.transport.stall_writes().data("x\n").pause(1s).data("x\nx\nx\n").data("never read\n");
+    h.start();
+    CHECK(!h.result); // the first reply is being written (stalled); nothing waits behind it
+    h.advance(1s);   // three more: 300 bytes wait
+    REQUIRE(h.result);
+    CHECK(h.result->ec == error::send_backlog);
+    CHECK(h.result->write_failed);
+    CHECK(h.result->ec.message() == "the server is not reading what the connector sends");
+    CHECK(h.documents() == std::vector<std::string>{text("x"), text("x"), text("x"), text("x")});
+    CHECK(h.transport.written().empty());
+}
+
+TEST_CASE("session: a failed write ends the session with the write's error, even while a read waits") {
+    conversation_config c;
+    c.on_connect = {"SUB\n"};
+    talking_harness h(c);
+    h.transport.fail_writes(asio::error::connection_reset).pause(1h).data("late\n");
+    h.start();
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::connection_reset);
+    CHECK(h.result->write_failed);
+    CHECK(h.result->messages_sent == 0);
+    CHECK(h.result->documents == 0);
+}
+
+TEST_CASE("session: without a conversation, or with one that never writes, nothing is written") {
+    talking_harness h(conversation_config{});
+    h.transport.data("PING :x\n").eof();
+    h.start();
+    REQUIRE(h.result);
+    CHECK(h.transport.written().empty());
+    CHECK(h.result->messages_sent == 0);
+    CHECK(h.documents() == std::vector<std::string>{text("PING :x")});
+}

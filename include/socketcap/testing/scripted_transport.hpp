@@ -10,6 +10,10 @@
 // stays for the next read), `fail` completes with its error, `pause` holds the read until the
 // clock has moved past it (then the read goes on with the step after). With the script played
 // out, a read waits like a silent server until cancel() or close(). It models `transport`.
+//
+// Writes (a conversation's) are recorded in written(): each completes whole, unless the test
+// made the server stop reading (stall_writes(): writes wait until cancel() or close()) or made
+// them fail (fail_writes(ec)). So it models duplex_transport too.
 #ifndef SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 #define SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 
@@ -34,7 +38,7 @@ public:
     using executor_type = asio::any_io_executor;
     using duration = typename Timer::duration;
 
-    explicit scripted_transport(const executor_type& ex) : ex_(ex), timer_(ex) {}
+    explicit scripted_transport(const executor_type& ex) : ex_(ex), timer_(ex), write_timer_(ex) {}
 
     scripted_transport& data(std::string bytes) { return add({step::bytes, std::move(bytes), {}, {}}); }
     scripted_transport& fail(std::error_code ec) { return add({step::error, {}, ec, {}}); }
@@ -48,18 +52,39 @@ public:
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(read_op{this, buffer}, token, ex_);
     }
 
+    template <class Token>
+    auto async_write_some(asio::const_buffer buffer, Token&& token) {
+        return asio::async_compose<Token, void(std::error_code, std::size_t)>(write_op{this, buffer}, token, ex_);
+    }
+    /// From now on writes wait (a server that stopped reading) until cancel() or close().
+    scripted_transport& stall_writes() {
+        stalled_ = true;
+        return *this;
+    }
+    /// From now on writes fail with `ec` (a peer that reset the connection, say).
+    scripted_transport& fail_writes(std::error_code ec) {
+        write_error_ = ec;
+        return *this;
+    }
+    /// Every byte written so far, in order.
+    const std::string& written() const noexcept { return written_; }
+
     /// The "socket underneath" is the transport itself.
     scripted_transport& lowest_layer() noexcept { return *this; }
     void cancel(std::error_code& ec) {
         timer_.cancel();
+        write_timer_.cancel();
         ec = {};
     }
-    void cancel() { timer_.cancel(); }
+    void cancel() {
+        std::error_code ignored;
+        cancel(ignored);
+    }
     void close(std::error_code& ec) {
         open_ = false;
         cancel(ec);
     }
-    void close() { open_ = false, timer_.cancel(); }
+    void close() { open_ = false, cancel(); }
     bool is_open() const noexcept { return open_; }
 
     /// Reads completed so far, and bytes they returned.
@@ -130,15 +155,43 @@ private:
         }
     };
 
+    struct write_op {
+        scripted_transport* self;
+        asio::const_buffer buffer;
+        bool started = false;
+
+        template <class Self>
+        void operator()(Self& op, std::error_code ec = {}) {
+            auto& t = *self;
+            if (!started) {
+                started = true;
+                if (t.stalled_ && t.open_) {
+                    t.write_timer_.expires_at(Timer::time_point::max());
+                    return t.write_timer_.async_wait(std::move(op)); // completes on cancel or close
+                }
+                return asio::post(t.ex_, std::move(op));
+            }
+            if (ec) return op.complete(ec, 0);
+            if (!t.open_) return op.complete(asio::error::bad_descriptor, 0);
+            if (t.write_error_) return op.complete(t.write_error_, 0);
+            t.written_.append(static_cast<const char*>(buffer.data()), buffer.size());
+            op.complete({}, buffer.size());
+        }
+    };
+
     executor_type ex_;
     Timer timer_;
+    Timer write_timer_;
+    std::string written_;
+    std::error_code write_error_;
+    bool stalled_ = false;
     std::deque<step> script_;
     bool open_ = true;
     std::size_t reads_ = 0;
     std::size_t bytes_ = 0;
 };
 
-static_assert(transport<scripted_transport<>>);
+static_assert(duplex_transport<scripted_transport<>>);
 
 } // namespace socketcap::testing
 
