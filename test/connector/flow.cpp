@@ -413,3 +413,75 @@ TEST_CASE("endpoint config: networkTunnel mistakes are named, the key never show
     CHECK(parse_endpoint_config(R"({"host":"h","port":1,"networkTunnel":{"sshForwarding":"MIIEsecretbody"}})").error ==
           "networkTunnel.sshForwarding: must be an object, got a string");
 }
+
+namespace {
+std::string with_conversation(std::string_view members) {
+    return fmt::format(R"({{"host":"h","port":1,{}}})", members);
+}
+std::string conversation_error(std::string_view members) {
+    return parse_endpoint_config(with_conversation(members)).error;
+}
+} // namespace
+
+TEST_CASE("endpoint config: on_connect, password, heartbeat and replies", "[flow][config][conversation]") {
+    auto p = parse_endpoint_config(with_conversation(
+        R"("on_connect":["AUTH ${password}\\r\\n","MONITOR\r\n"],"password":"pw","heartbeat":{"message":"PING\r\n",)"
+        R"("interval":2.5},"replies":[{"match":"^PING :(.*)$","reply":"PONG :${1}\r\n","capture":false},)"
+        R"({"match":"x","reply":"y"}])"));
+    INFO(p.error);
+    REQUIRE(p);
+    const auto& c = p.value.conversation;
+    CHECK(c.on_connect == std::vector<std::string>{"AUTH ${password}\\r\\n", "MONITOR\r\n"});
+    CHECK(c.heartbeat == "PING\r\n");
+    CHECK(c.heartbeat_interval == std::chrono::milliseconds(2500));
+    REQUIRE(c.replies.size() == 2);
+    CHECK(c.replies[0].match == "^PING :(.*)$");
+    CHECK(c.replies[0].reply == "PONG :${1}\r\n");
+    CHECK(c.replies[0].capture == false);
+    CHECK(c.replies[1].capture == true); // the default
+    CHECK(c.variables == std::vector<std::pair<std::string, std::string>>{{"password", "pw"}});
+
+    auto none = parse_endpoint_config(with_conversation(R"("on_connect":null,"heartbeat":null,"replies":[])"));
+    REQUIRE(none);
+    error_code ec;
+    diagnostics diag;
+    CHECK(!conversation_plan::compile(none.value.conversation, ec, diag)->writes());
+}
+
+TEST_CASE("endpoint config: conversation mistakes are named, the password never shown", "[flow][config][conversation]") {
+    CHECK(conversation_error(R"("on_connect":"MONITOR")") == R"(on_connect: must be an array of strings, got "MONITOR")");
+    CHECK(conversation_error(R"("on_connect":["a",5])") == R"(on_connect[1]: must be a string, got 5)");
+    CHECK(conversation_error(R"("on_connect":["MONITOR\\q"])") ==
+          R"(on_connect[0]: unknown escape \q at byte 7; use \r, \n, \t, \0, \\, \xHH or \uXXXX)");
+    CHECK(conversation_error(R"("on_connect":[""])") == "on_connect[0]: is empty");
+    CHECK(conversation_error(R"("on_connect":["AUTH ${password}"])") ==
+          "password: is required: a message uses ${password}");
+    CHECK(conversation_error(R"("on_connect":["AUTH ${pass}"],"password":"s3cret")") ==
+          "on_connect[0]: unknown placeholder ${pass} at byte 5; known: ${session_id}, ${time}, ${unix_time}, "
+          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${password}");
+    CHECK(conversation_error(R"("password":["s3cret"])") ==
+          "password: must be a string, got an array (the value is not shown: it may be secret)");
+    CHECK(conversation_error(R"("heartbeat":"PING")") == R"(heartbeat: must be an object, got "PING")");
+    CHECK(conversation_error(R"("heartbeat":{"message":"PING"})") == "heartbeat.interval: is required");
+    CHECK(conversation_error(R"("heartbeat":{"interval":5})") == "heartbeat.message: is required");
+    CHECK(conversation_error(R"("heartbeat":{"message":"","interval":5})") == "heartbeat.message: must not be empty");
+    CHECK(conversation_error(R"("heartbeat":{"message":"P","interval":0})") ==
+          "heartbeat.interval: must be a number of seconds greater than 0 and at most 86400, got 0");
+    CHECK(conversation_error(R"("heartbeat":{"message":"P","interval":5,"every":5})") ==
+          R"(heartbeat: unknown field "every")");
+    CHECK(conversation_error(R"("replies":{"match":"x"})") ==
+          R"(replies: must be an array of objects, got {"match":"x"})");
+    CHECK(conversation_error(R"("replies":["x"])") == R"(replies[0]: must be an object, got "x")");
+    CHECK(conversation_error(R"("replies":[{"match":"a","reply":"b"},{"reply":"b","capture":"no"}])") ==
+          R"(replies[1].match: is required; replies[1].capture: must be true or false, got "no")");
+    CHECK(conversation_error(R"("replies":[{"match":"a","reply":"b","capure":false}])") ==
+          R"(replies[0]: unknown field "capure")");
+    CHECK(conversation_error(R"("replies":[{"match":"(a","reply":"b"}])") == "replies[0].match: missing ): (a");
+    CHECK(conversation_error(R"x("replies":[{"match":"^PING (.*)","reply":"PONG ${2}"}])x").starts_with(
+        "replies[0].reply: unknown placeholder ${2} at byte 5; known: ${session_id}, "));
+    // Several at once, in field order, and never the password.
+    auto all = conversation_error(
+        R"("on_connect":[1],"password":"s3cret","heartbeat":{"message":"P"},"replies":[{"match":"a"}])");
+    CHECK(all == "on_connect[0]: must be a string, got 1; heartbeat.interval: is required; replies[0].reply: is required");
+    CHECK(all.find("s3cret") == std::string::npos);
+}
