@@ -341,6 +341,7 @@ TEST_CASE("PEM or path: one rule, \"-----BEGIN\" with or without a space after i
 
 TEST_CASE("tls config: the TLS library's options plus enabled, no mirror", "[flow][tls]") {
     static_assert(std::is_base_of_v<tls::client_options, tls_config>);
+    CHECK(tls::client_options{}.verify_cert == config_field_named("tls.verify_cert").flag); // one default
     auto c = parse_endpoint_config(
         R"({"host":"h","port":1,"tls":{"enabled":true,"verify_cert":false,"ca_cert":"/ca.pem","server_hostname":"n.test"}})");
     REQUIRE(c);
