@@ -13,7 +13,10 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace harness;
 namespace fs = std::filesystem;
@@ -46,11 +49,13 @@ const certificates& certs() {
 // socat serving data.txt over TLS to one client; `options` are extra OPENSSL-LISTEN options.
 class tls_server {
 public:
-    explicit tls_server(const std::string& cert, const std::string& options = "verify=0")
+    /// `behind`: socat's other side (default: data.txt); "TCP:127.0.0.1:N" puts a plaintext
+    /// server of the test's own behind the TLS one.
+    explicit tls_server(const std::string& cert, const std::string& options = "verify=0", std::string behind = "")
         : proc_({SOCKETCAP_SOCAT, "-d", "-d",
                  fmt::format("OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert={}.pem,key={}.key,{}", certs()(cert),
                              certs()(cert), options),
-                 fmt::format("OPEN:{},rdonly", certs()("data.txt"))}) {
+                 behind.empty() ? fmt::format("OPEN:{},rdonly", certs()("data.txt")) : behind}) {
         constexpr std::string_view marker = "listening on AF=2 127.0.0.1:";
         for (int i = 0; i < 300 && port_ == 0; ++i) {
             proc_.read_line(std::chrono::milliseconds(50)); // pumps stderr too
@@ -342,4 +347,62 @@ TEST_CASE("a server that accepts TCP but never answers the TLS handshake fails w
                       "connection but did not complete the handshake before the connection timeout (is it a TLS "
                       "port?) (gave up after 1 failed attempt, max_reconnect_attempts is 0)",
                       s.port()));
+}
+
+namespace {
+/// Reads from `fd` until `want` bytes arrived (or 20 s): what arrived.
+std::string receive(int fd, std::size_t want) {
+    std::string got;
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (got.size() < want && std::chrono::steady_clock::now() < end) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) continue;
+        char buf[65536];
+        ssize_t n = ::recv(fd, buf, std::min(sizeof buf, want - got.size()), 0);
+        if (n <= 0) break;
+        got.append(buf, std::size_t(n));
+    }
+    return got;
+}
+} // namespace
+
+TEST_CASE("over TLS the connector talks while it reads: on_connect, then a reply to each of 500 PINGs", "[tls][conversation]") {
+    listener behind; // socat decrypts and hands the plaintext to this test
+    tls_server s("server", "verify=0", fmt::format("TCP:127.0.0.1:{}", behind.port()));
+    child c({binary("SOURCE_SOCKET")});
+    c.write(request("open", fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60,)"
+                                        R"("tls":{{"enabled":true,"ca_cert":"{}"}},"on_connect":["HELLO\r\n"],)"
+                                        R"("replies":[{{"match":"^PING (\\d+)$","reply":"PONG ${{1}}\n","capture":false}}]}})",
+                                        s.port(), certs()("ca.pem"))));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    int fd = behind.accept();
+    REQUIRE(fd >= 0);
+    CHECK(receive(fd, 7) == "HELLO\r\n");
+    // Lines and PINGs interleaved, sent in one burst while the replies flow back.
+    std::string burst, pongs;
+    for (int i = 1; i <= 500; ++i) {
+        burst += fmt::format("line {}\nPING {}\n", i, i);
+        pongs += fmt::format("PONG {}\n", i);
+    }
+    REQUIRE(send_all(fd, burst));
+    CHECK(receive(fd, pongs.size()) == pongs);
+    simdjson::dom::parser p;
+    std::vector<std::string> values;
+    while (values.size() < 500) {
+        auto line = c.read_line();
+        REQUIRE(line);
+        simdjson::dom::element doc;
+        if (p.parse(*line)["captured"]["doc"].get(doc) != simdjson::SUCCESS) continue; // a checkpoint
+        values.emplace_back(std::string_view(doc["data"]["value"]));
+    }
+    for (int i = 1; i <= 500; ++i) CHECK(values[std::size_t(i - 1)] == fmt::format("line {}", i));
+    ::close(fd);
+    c.close_stdin();
+    CHECK(c.wait() == 0);
+    std::string end;
+    for (const auto& l : c.err_lines())
+        if (msg_of(l) == "disconnected") end = l;
+    INFO(c.err());
+    CHECK(end.find(R"("sent_messages":501,"sent_bytes":)") != std::string::npos);
+    CHECK(end.find(R"("replies":500,"uncaptured_frames":500})") != std::string::npos);
 }
