@@ -6,6 +6,9 @@
 #define SOCKETCAP_FRAME_FILTER_HPP
 
 #include <socketcap/frame.hpp>
+#include <socketcap/output_buffer.hpp>
+
+#include <cstdint>
 
 namespace socketcap {
 
@@ -14,6 +17,11 @@ public:
     /// A complete frame (offset filled in); false keeps it out of the documents. Never throws
     /// (std::bad_alloc aside).
     virtual bool pass(const frame& f) = 0;
+    /// Every document (of any frame kind), after the codec's body and before the envelope's
+    /// closing fields: may append fields (`,"position":7`). `sequence` is the document's.
+    virtual void annotate(const frame& f, std::uint64_t sequence, output_buffer& out) {
+        (void)f, (void)sequence, (void)out;
+    }
 
 protected:
     frame_filter() = default;

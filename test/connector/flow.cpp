@@ -458,7 +458,7 @@ TEST_CASE("endpoint config: conversation mistakes are named, the password never 
           "password: is required: a message uses ${password}");
     CHECK(conversation_error(R"("on_connect":["AUTH ${pass}"],"password":"s3cret")") ==
           "on_connect[0]: unknown placeholder ${pass} at byte 5; known: ${session_id}, ${time}, ${unix_time}, "
-          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${password}");
+          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${position}, ${next_position}, ${password}");
     CHECK(conversation_error(R"("password":["s3cret"])") ==
           "password: must be a string, got an array (the value is not shown: it may be secret)");
     CHECK(conversation_error(R"("heartbeat":"PING")") == R"(heartbeat: must be an object, got "PING")");

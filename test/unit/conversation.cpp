@@ -57,7 +57,7 @@ TEST_CASE("conversation: on_connect messages in order, every placeholder filled"
                                                 "docs=${documents}\r\n",
                     "T ${time} ${unix_time} ${unix_time_ms}\n", "TOKEN ${token}"};
     c.variables = {{"password", "hunter2"}, {"token", "t-9"}};
-    conversation conv(compile(c), "S-2", conversation_history{"S-1", 41, 1000});
+    conversation conv(compile(c), "S-2", conversation_history{"S-1", 41, 1000, ""});
     CHECK(conv.plan().writes());
     conv.start(t0);
     CHECK(taken(conv, 4) == "AUTH hunter2\r\n"
@@ -139,7 +139,7 @@ TEST_CASE("conversation_plan: every mistake names its member") {
     c.variables = {{"password", "x"}};
     CHECK(error_of(c, error::invalid_template) ==
           "on_connect[1]: unknown placeholder ${pasword} at byte 5; known: ${session_id}, ${time}, ${unix_time}, "
-          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${password}");
+          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${position}, ${next_position}, ${password}");
     c = {};
     c.on_connect = {""};
     CHECK(error_of(c, error::invalid_template) == "on_connect[0]: is empty");

@@ -289,7 +289,7 @@ TEST_CASE("session: on_connect goes out before any byte arrives; replies follow 
     conversation_config c;
     c.on_connect = {"LOGIN ${session_id} ${last_session_id} ${last_sequence} ${documents}\\r\\n", "SUB\r\n"};
     c.replies = {{"^PING :(.*)$", "PONG :${1}\r\n", false}};
-    talking_harness h(c, {"S-0", 17, 170});
+    talking_harness h(c, {"S-0", 17, 170, ""});
     h.transport.pause(1s).data("hello\nPING :x1\nwor").data("ld\n").pause(1s).data("PING :x2\n").eof();
     h.start();
     CHECK(h.transport.written() == fmt::format("LOGIN {} S-0 17 170\r\nSUB\r\n", h.s->session_id()));

@@ -97,6 +97,7 @@ void pipeline<Codec, Framer>::drain(bool eof, document_envelope& env, output_buf
                 ++stats_.blank_frames;
             } else {
                 bool partial = f.kind == frame_kind::partial;
+                if (filter_) filter_->annotate(f, env.sequence() + 1, out);
                 env.close(out, partial);
                 ++stats_.documents;
                 stats_.error_documents += r == encode_result::error_document;

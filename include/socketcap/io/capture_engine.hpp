@@ -129,6 +129,10 @@ public:
     void stop();
     bool stopping() const noexcept { return stopping_; }
 
+    /// Hands committed acks (session_progress::acks) to endpoint `i`'s session `session_id` if
+    /// it is still the live one; false otherwise (that connection ended: the server resends).
+    bool deliver(std::size_t i, std::string_view session_id, std::string_view bytes, std::size_t messages);
+
     capture_stats stats() const;
     capture_stats stats(std::size_t endpoint) const;
     std::size_t size() const noexcept { return endpoints_.size(); }

@@ -36,6 +36,11 @@ struct session_progress {
     std::uint64_t sequence = 0;  ///< of the last document written
     std::uint64_t bytes = 0;     ///< read in this session
     std::uint64_t documents = 0; ///< written in this session
+    /// With positions (conversation_config::position): the last document's, as text; empty
+    /// before the first (or from the history when no frame had one yet).
+    std::string_view position = {};
+    /// With acks: what to send the server once this checkpoint is committed (deliver()).
+    conversation::acks acks = {};
 };
 
 struct session_options {
@@ -68,6 +73,7 @@ struct session_result {
     std::uint64_t messages_sent = 0; ///< conversation messages written whole to the server
     std::uint64_t bytes_sent = 0;
     std::uint64_t replies = 0;       ///< frames a reply rule answered
+    std::string last_position;       ///< with positions: the last document's (empty: none)
     pipeline_stats stats;
 };
 
@@ -102,6 +108,11 @@ public:
     /// Ends run() soon: the pending read is cancelled; what was read is still written.
     void stop();
 
+    /// Sends bytes rendered earlier, `messages` of them: the acks of a checkpoint the caller
+    /// learned was committed (session_progress::acks). False when the session is not running
+    /// or does not write (they are dropped: the server resends what it never got acked).
+    bool deliver(std::string_view bytes, std::size_t messages);
+
     const std::string& session_id() const noexcept { return env_.session_id(); }
     const pipeline<Codec, Framer>& get_pipeline() const noexcept { return pipeline_; }
 
@@ -119,6 +130,7 @@ private:
     document_envelope env_;
     std::shared_ptr<watchdog> watchdog_;
     std::unique_ptr<conversation> conversation_;
+    std::shared_ptr<writer_state> writer_;
     std::uint64_t checkpointed_documents_ = 0;
     std::uint64_t checkpoints_ = 0;
     bool stopped_ = false;

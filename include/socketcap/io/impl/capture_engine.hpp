@@ -138,6 +138,15 @@ void capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, 
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
           class Timer, framer Framer>
+bool capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::deliver(
+    std::size_t i, std::string_view session_id, std::string_view bytes, std::size_t messages) {
+    auto* live = i < states_.size() ? states_[i]->live : nullptr;
+    if (!live || live->session_id() != session_id) return false;
+    return live->deliver(bytes, messages);
+}
+
+template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
+          class Timer, framer Framer>
 capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::stats(std::size_t i) const {
     const auto& st = *states_[i];
     capture_stats s;
@@ -252,6 +261,7 @@ asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, Checkpoi
             st.totals.documents += result.documents;
             st.history.last_session_id = s.session_id();
             st.history.last_sequence = result.documents; // sequences count a session's documents
+            if (!result.last_position.empty()) st.history.last_position = result.last_position;
 
             std::string reason;
             if (result.ec == error::idle_timeout) reason = "no data within idle_timeout";

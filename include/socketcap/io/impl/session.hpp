@@ -137,10 +137,23 @@ void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::stop() {
 }
 
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
+bool session<Transport, Codec, CheckpointPolicy, Timer, Framer>::deliver(std::string_view bytes, std::size_t messages) {
+    if (!writer_ || writer_->closing || writer_->done) return false;
+    conversation_->send(bytes, messages);
+    if (writer_->idle) writer_->wake.cancel();
+    return true;
+}
+
+template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
 void session<Transport, Codec, CheckpointPolicy, Timer, Framer>::write_checkpoint(output_buffer& out) {
     if (opts_.write_checkpoint) {
         auto& s = pipeline_.stats();
-        opts_.write_checkpoint(out, session_progress{env_.session_id(), env_.sequence(), s.bytes, s.documents});
+        session_progress p{env_.session_id(), env_.sequence(), s.bytes, s.documents};
+        if (conversation_) {
+            p.position = conversation_->last_position();
+            p.acks = conversation_->take_acks();
+        }
+        opts_.write_checkpoint(out, p);
     }
     checkpointed_documents_ = pipeline_.stats().documents;
     ++checkpoints_;
@@ -156,12 +169,14 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     output_buffer out;
 
     std::shared_ptr<writer_state> writer;
+    if (opts_.conversation && (opts_.conversation->filters() || opts_.conversation->writes())) {
+        conversation_ = std::make_unique<conversation>(opts_.conversation, env_.session_id(), opts_.history);
+        if (opts_.conversation->filters()) pipeline_.set_frame_filter(conversation_.get());
+    }
     if (opts_.conversation && opts_.conversation->writes()) {
         if constexpr (duplex_transport<Transport>) {
-            conversation_ = std::make_unique<conversation>(opts_.conversation, env_.session_id(), opts_.history);
-            if (opts_.conversation->has_replies()) pipeline_.set_frame_filter(conversation_.get());
             conversation_->start(std::chrono::system_clock::now());
-            writer = std::make_shared<writer_state>(transport_.get_executor());
+            writer = writer_ = std::make_shared<writer_state>(transport_.get_executor());
             asio::co_spawn(transport_.get_executor(), write_loop(writer, result), [writer](std::exception_ptr e) {
                 writer->done = true;
                 writer->done_signal.cancel();
@@ -297,8 +312,8 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
             transport_.lowest_layer().cancel(ignored);
         }
         while (!writer->done) co_await writer->done_signal.async_wait(as_tuple(use_awaitable));
-        result.replies = conversation_->replies();
     }
+    if (conversation_) result.replies = conversation_->replies();
     if (watchdog_) {
         if (watchdog_->expired && result.ec == asio::error::operation_aborted) result.ec = error::idle_timeout;
         watchdog_->transport = nullptr;
@@ -310,6 +325,7 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
         if (pipeline_.stats().documents != checkpointed_documents_) write_checkpoint(out);
         co_await flush();
     }
+    if (conversation_) result.last_position = conversation_->last_position();
     result.bytes = pipeline_.stats().bytes;
     result.documents = pipeline_.stats().documents;
     result.checkpoints = checkpoints_;
