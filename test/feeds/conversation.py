@@ -14,6 +14,10 @@
   gpsd              gpsd reads NMEA from a loopback TCP source (the test's); on_connect
                     ?WATCH={"enable":true,"json":true} with the json codec; TPV and SKY reports
 
+The redis MONITOR, ngircd and gpsd cases run the worked configs of docs/connector.md ("Talking to
+the server") as written, but for host, port, password and the reconnect settings: the docs'
+examples are what is tested.
+
 Each server is started by the test from its Debian package with its own config in a temporary
 directory, listening on 127.0.0.1 on a port chosen free just before (if another process takes it
 first, the server fails to bind and the case tries another port; a server is only used once
@@ -51,6 +55,7 @@ from feeds import STEP_TIMEOUT, Failure, Processes, deadline_wait, first_differe
 
 SKIP = 77
 LOOPBACK = '127.0.0.1'
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'docs', 'connector.md')
 
 
 class Skip(Exception):
@@ -193,6 +198,27 @@ def base_config(port, **fields):
     return cfg
 
 
+def worked_config(name):
+    """A worked config of docs/connector.md ("Talking to the server"), the JSON block after
+    `<!-- tested by test/feeds/conversation.py: NAME -->`, as written."""
+    with open(DOC, encoding='utf-8') as f:
+        text = f.read()
+    m = re.search(r'<!-- tested by test/feeds/conversation\.py: ' + re.escape(name) + r' -->\n```json\n(.*?)```\n', text, re.S)
+    if not m:
+        raise Failure(f'docs/connector.md has no worked config marked "{name}"')
+    try:
+        return json.loads(m.group(1))
+    except ValueError as e:
+        raise Failure(f'docs/connector.md\'s worked config "{name}" is not valid JSON: {e}')
+
+
+def tested_config(name, port, **fields):
+    """The worked config with this test's host, port and reconnect settings (and `fields`)."""
+    cfg = worked_config(name)
+    cfg.update({k: v for k, v in base_config(port).items() if k not in ('codec', )}, **fields)
+    return cfg
+
+
 # --------------------------------------------------------------------------------------------
 # Assertions that say what differed.
 
@@ -308,9 +334,9 @@ def redis_monitor_case(tmp, procs):
     need(shutil.which('redis-server'), 'redis-server')
     need(shutil.which('redis-cli'), 'redis-tools')
     _, port = start_redis(procs, tmp)
-    on_connect = ['AUTH ${password}\\r\\n', 'MONITOR\r\n']  # the first with escapes as a UI user types them
+    cfg = tested_config('redis', port, password=REDIS_PASSWORD)
     # LOG_LEVEL=trace: the password must not appear in the log at any level.
-    conn = Connector(procs, tmp, base_config(port, on_connect=on_connect, password=REDIS_PASSWORD), log_level='trace')
+    conn = Connector(procs, tmp, cfg, log_level='trace')
     conn.wait('the AUTH and MONITOR replies', lambda c: len(c.docs()) >= 2)
 
     # Each command is one redis-cli run (argv, no shell): its AUTH, then the command. The
@@ -368,7 +394,7 @@ def redis_monitor_case(tmp, procs):
     if any(a != b for a, b in pairs):
         raise Failure(f'an AUTH and its command came from different client ports: {pairs}')
     expect_session(docs)
-    sent = [m.replace('${password}', REDIS_PASSWORD).replace('\\r\\n', '\r\n').encode() for m in on_connect]
+    sent = [m.replace('${password}', REDIS_PASSWORD).encode() for m in cfg['on_connect']]
     expect_disconnects(logs, [{'reason': 'the capture is stopping', 'documents': len(docs),
                                'sent_messages': 2, 'sent_bytes': sum(map(len, sent))}])
     for path in (conn.log_path, conn.out_path):
@@ -423,8 +449,9 @@ def redis_heartbeat_case(tmp, procs):
     observer = RedisObserver(port)
     try:
         interval, window = 1, 3.5
-        heartbeat = {'message': 'PING ${session_id}\r\n', 'interval': interval}
-        conn = Connector(procs, tmp, base_config(port, on_connect=['AUTH ${password}\r\n', 'MONITOR\r\n'],
+        # The messages as a user types them into a form: backslash escapes, not JSON's.
+        heartbeat = {'message': 'PING ${session_id}\\r\\n', 'interval': interval}
+        conn = Connector(procs, tmp, base_config(port, on_connect=['AUTH ${password}\\r\\n', 'MONITOR\\r\\n'],
                                                  password=REDIS_PASSWORD, heartbeat=heartbeat))
         conn.wait('the AUTH and MONITOR replies', lambda c: len(c.docs()) >= 2)
         sid = conn.docs()[0]['session_id']
@@ -552,8 +579,10 @@ class IrcClient:
         self.sock.close()
 
 
-IRC_ON_CONNECT = ['NICK capbot\r\n', 'USER capbot 0 * :socketcap ${session_id}\r\n', 'JOIN #feed\r\n']
-IRC_PONG = {'match': '^PING :?(.*)$', 'reply': 'PONG :${1}\r\n', 'capture': False}
+def login_bytes(cfg, sid):
+    """What the worked IRC config's on_connect sends (it registers as capbot, joins #feed and
+    puts ${session_id} in the realname)."""
+    return sum(len(m.replace('${session_id}', sid).encode()) for m in cfg['on_connect'])
 
 
 def irc_registration(nick):
@@ -582,7 +611,8 @@ def expect_irc_session(values, nick, then):
 def irc_case(tmp, procs):
     need(shutil.which('ngircd'), 'ngircd')
     _, port = start_ngircd(procs, tmp)
-    conn = Connector(procs, tmp, base_config(port, on_connect=IRC_ON_CONNECT, replies=[IRC_PONG]))
+    cfg = tested_config('irc', port)
+    conn = Connector(procs, tmp, cfg)
     joined = f':{IRC_SERVER} 366 capbot #feed :End of NAMES list'
     conn.wait('capbot to join #feed', lambda c: joined in c.values())
     alice = IrcClient(port, 'alice')
@@ -625,11 +655,10 @@ def irc_case(tmp, procs):
     if whois != [want_whois]:
         raise Failure(f'alice\'s WHOIS capbot: {whois}, expected [{want_whois!r}]')
     disc = expect_disconnects(logs, [{'reason': 'the capture is stopping', 'documents': len(docs)}])
-    n = disc[0].get('sent_messages', 0) - len(IRC_ON_CONNECT)  # each PONG is one message
+    n = disc[0].get('sent_messages', 0) - len(cfg['on_connect'])  # each PONG is one message
     if n < 2:
         raise Failure(f'the connector answered {n} PINGs in {quiet} s, expected at least 2: {json.dumps(disc[0])}')
-    registered = sum(len(m.replace('${session_id}', sid).encode()) for m in IRC_ON_CONNECT)
-    want_bytes = registered + n * len(f'PONG :{IRC_SERVER}\r\n')
+    want_bytes = login_bytes(cfg, sid) + n * len(f'PONG :{IRC_SERVER}\r\n')
     if disc[0].get('sent_bytes') != want_bytes:
         raise Failure(f'sent_bytes {disc[0].get("sent_bytes")}, expected {want_bytes} '
                       f'(the login, then {n} times PONG :{IRC_SERVER}): {json.dumps(disc[0])}')
@@ -639,7 +668,9 @@ def irc_case(tmp, procs):
 def irc_no_reply_case(tmp, procs):
     need(shutil.which('ngircd'), 'ngircd')
     _, port = start_ngircd(procs, tmp)
-    conn = Connector(procs, tmp, base_config(port, on_connect=IRC_ON_CONNECT))
+    cfg = tested_config('irc', port)
+    del cfg['replies']
+    conn = Connector(procs, tmp, cfg)
     joined = f':{IRC_SERVER} 366 capbot #feed :End of NAMES list'
     conn.wait('capbot to join #feed', lambda c: joined in c.values())
     t_joined = time.monotonic()
@@ -654,9 +685,9 @@ def irc_no_reply_case(tmp, procs):
              'ngircd\'s closing NOTICE with the connection\'s statistics'),
         f'ERROR :Ping timeout: {PING_TIMEOUT} seconds'])
     expect_session(docs)
-    registered = sum(len(m.replace('${session_id}', docs[0]['session_id']).encode()) for m in IRC_ON_CONNECT)
     expect_disconnects(logs, [{'reason': 'the server closed the connection', 'documents': len(docs),
-                               'sent_messages': 3, 'sent_bytes': registered}])
+                               'sent_messages': len(cfg['on_connect']),
+                               'sent_bytes': login_bytes(cfg, docs[0]['session_id'])}])
     if dropped_after < 2 * PING_TIMEOUT - 1:
         raise Failure(f'dropped {dropped_after:.1f} s after joining, sooner than a ping timeout allows')
     return f'dropped by the server\'s ping timeout {dropped_after:.1f} s after joining, as expected'
@@ -682,9 +713,6 @@ def nmea_epoch(second):
     ])
 
 
-GPS_WATCH = '?WATCH={"enable":true,"json":true}\n'
-
-
 def gpsd_case(tmp, procs):
     need(shutil.which('gpsd'), 'gpsd')
     source = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -704,7 +732,8 @@ def gpsd_case(tmp, procs):
                 feed = conn_
             else:
                 conn_.close()
-        conn = Connector(procs, tmp, base_config(port, codec='json', on_connect=[GPS_WATCH]))
+        cfg = tested_config('gpsd', port)
+        conn = Connector(procs, tmp, cfg)
 
         def classes(c):
             return [d.get('data', {}).get('class') for d in c.docs()]
@@ -763,7 +792,7 @@ def gpsd_case(tmp, procs):
         raise Failure('gpsd reports:\n  ' + '\n  '.join(problems[:10]))
     expect_session(docs)
     expect_disconnects(logs, [{'reason': 'the capture is stopping', 'documents': len(docs),
-                               'sent_messages': 1, 'sent_bytes': len(GPS_WATCH)}])
+                               'sent_messages': 1, 'sent_bytes': len(cfg['on_connect'][0])}])
     return f'{len(docs)} documents for {epochs} fixes ({got.count("TPV")} TPV, {got.count("SKY")} SKY)'
 
 
