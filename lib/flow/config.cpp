@@ -327,6 +327,91 @@ void read_network_tunnel(element value, std::vector<std::string>& errors, std::o
     if (ok) out = std::move(c);
 }
 
+/// The `position` and `ack` objects into `out` (issue 16).
+void read_position(simdjson::dom::object obj, std::vector<std::string>& errors, socketcap::conversation_config& out) {
+    constexpr auto& position = config_field_named("position");
+    constexpr auto& pattern = config_field_named("position.pattern");
+    constexpr auto& pointer = config_field_named("position.pointer");
+    constexpr auto& counted = config_field_named("position.counted");
+    constexpr auto& type = config_field_named("position.type");
+    constexpr auto& ack = config_field_named("ack");
+    constexpr auto& message = config_field_named("ack.message");
+    constexpr auto& per = config_field_named("ack.per");
+    reader r{obj, &errors};
+    if (auto e = field(obj, position.key())) {
+        simdjson::dom::object pobj;
+        if (e->get_object().get(pobj)) {
+            r.fail(fmt::format("{}: must be an object, got {}", position.name, got(*e)));
+        } else {
+            reader pr{pobj, &errors};
+            reject_unknown(pobj, position, pr);
+            auto& p = out.position;
+            bool is_counted = false;
+            int given = 0;
+            if (pr.string(pattern, p.pattern) && field(pobj, pattern.key())) ++given, p.source = socketcap::position_source::pattern;
+            if (pr.string(pointer, p.pointer) && field(pobj, pointer.key())) ++given, p.source = socketcap::position_source::pointer;
+            if (pr.boolean(counted, is_counted) && is_counted) ++given, p.source = socketcap::position_source::counted;
+            std::size_t t = 0;
+            if (pr.choice(type, t)) p.is_string = t == 1;
+            if (given != 1)
+                pr.fail(fmt::format("{}: needs exactly one of pattern, pointer or counted, got {}", position.name, given));
+            else if (is_counted && p.is_string)
+                pr.fail(fmt::format("{}: counted positions are integers", type.name));
+        }
+    }
+    if (auto e = field(obj, ack.key())) {
+        simdjson::dom::object aobj;
+        if (e->get_object().get(aobj)) {
+            r.fail(fmt::format("{}: must be an object, got {}", ack.name, got(*e)));
+        } else {
+            reader ar{aobj, &errors};
+            reject_unknown(aobj, ack, ar);
+            socketcap::ack_config a;
+            if (ar.string(message, a.message) && a.message.empty() && field(aobj, message.key()))
+                ar.fail(fmt::format("{}: must not be empty", message.name));
+            std::size_t scope = 0;
+            if (ar.choice(per, scope)) a.per_frame = scope == 0;
+            out.ack = std::move(a);
+        }
+    }
+}
+
+/// Compiles each part of the conversation on its own, so that every mistake is reported at
+/// once (conversation_plan stops at its first): each message, the heartbeat, each rule, then
+/// position and ack together.
+void check_conversation(const socketcap::conversation_config& c, reader& r) {
+    socketcap::error_code ec;
+    socketcap::diagnostics why;
+    auto check = [&](const socketcap::conversation_config& part) {
+        socketcap::conversation_plan::compile(part, ec, why);
+        if (ec) r.fail(why.message());
+        return !ec;
+    };
+    socketcap::conversation_config base;
+    base.variables = c.variables;
+    base.position = c.position;
+    bool ok = true;
+    for (std::size_t i = 0; i < c.on_connect.size(); ++i) {
+        auto part = base;
+        part.on_connect.assign(i, "x"); // earlier members are checked on their own: a valid stand-in
+        part.on_connect.push_back(c.on_connect[i]);
+        ok = check(part) && ok;
+    }
+    if (!c.heartbeat.empty() || c.heartbeat_interval.count() > 0) {
+        auto part = base;
+        part.heartbeat = c.heartbeat;
+        part.heartbeat_interval = c.heartbeat_interval;
+        ok = check(part) && ok;
+    }
+    for (std::size_t i = 0; i < c.replies.size(); ++i) {
+        auto part = base;
+        part.replies.assign(i, socketcap::reply_rule_config{"x", "x", true});
+        part.replies.push_back(c.replies[i]);
+        ok = check(part) && ok;
+    }
+    if (ok) check(c); // position, ack, and what only the whole can say
+}
+
 /// The conversation fields (on_connect, password, heartbeat, replies) into `out`, then compiled
 /// once to check every template and pattern (conversation_plan names the member that fails).
 void read_conversation(simdjson::dom::object obj, std::vector<std::string>& errors,
@@ -414,24 +499,20 @@ void read_conversation(simdjson::dom::object obj, std::vector<std::string>& erro
         }
     }
 
+    read_position(obj, errors, out);
+
     if (errors.size() != errors_before) return; // the texts are not all there to compile
     // ${password} is always a known name, so a message that uses it without a password set is
     // named here rather than sent with an empty one.
     auto uses_password = [](std::string_view text) { return text.find("${password}") != std::string_view::npos; };
     if (secret.empty()) {
-        bool used = uses_password(out.heartbeat);
+        bool used = uses_password(out.heartbeat) || (out.ack && uses_password(out.ack->message));
         for (const auto& m : out.on_connect) used = used || uses_password(m);
         for (const auto& rule : out.replies) used = used || uses_password(rule.reply);
-        if (used) {
-            r.fail(fmt::format("{}: is required: a message uses ${{password}}", password.name));
-            return;
-        }
+        if (used) r.fail(fmt::format("{}: is required: a message uses ${{password}}", password.name));
     }
     out.variables.emplace_back("password", std::move(secret));
-    socketcap::error_code ec;
-    socketcap::diagnostics why;
-    socketcap::conversation_plan::compile(out, ec, why);
-    if (ec) r.fail(why.message());
+    check_conversation(out, r);
 }
 
 } // namespace
@@ -592,6 +673,8 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     }
 
     read_conversation(obj, errors, c.conversation);
+    if (c.conversation.position.source == socketcap::position_source::pointer && c.codec != codec_kind::json)
+        errors.push_back(fmt::format("position.pointer: needs the json codec, not \"{}\"", to_string(c.codec)));
 
     if (auto t = field(obj, config_field_named("networkTunnel").key()))
         read_network_tunnel(*t, errors, c.ssh_forwarding);

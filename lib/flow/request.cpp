@@ -160,8 +160,18 @@ parsed<request> parse_request(std::string_view line) {
 
     switch (req.kind) {
     case request_kind::spec:
-    case request_kind::acknowledge:
         break;
+    case request_kind::acknowledge: {
+        std::uint64_t n = 0;
+        auto c = request_reader::member(bobj, "checkpoints");
+        if (!c || c->get_uint64().get(n) || n == 0 || n > 0xFFFFFFFFu) {
+            result.error = fmt::format("acknowledge.checkpoints: must be an integer from 1 to 4294967295, got {}",
+                                       c ? detail::got(*c) : std::string("nothing"));
+            return result;
+        }
+        req.checkpoints = static_cast<std::uint32_t>(n);
+        break;
+    }
     case request_kind::discover:
         r.raw(bobj, "config", path, req.config);
         break;
@@ -210,6 +220,9 @@ binding_state parse_binding_state(std::string_view state_json, std::string_view 
     if (!entry.at_key("sequence").get_uint64().get(v)) st.sequence = v;
     if (!entry.at_key("bytes").get_uint64().get(v)) st.bytes = v;
     if (!entry.at_key("documents").get_uint64().get(v)) st.documents = v;
+    std::string_view pos;
+    if (!entry.at_key("position").get_uint64().get(v)) st.position = std::to_string(v);
+    else if (!entry.at_key("position").get_string().get(pos)) st.position.assign(pos), st.position_is_string = true;
     return st;
 }
 

@@ -221,6 +221,24 @@ std::string_view document_schema(codec_kind codec) {
     return codec == codec_kind::json ? json : codec == codec_kind::base64 ? base64 : text;
 }
 
+std::string document_schema(codec_kind codec, document_positions positions) {
+    std::string s(document_schema(codec));
+    if (positions == document_positions::none) return s;
+    // "position" joins the required fields and the properties, before "sequence".
+    constexpr std::string_view required = R"("sequence","session_id"])";
+    s.replace(s.find(required), required.size(), R"("sequence","session_id","position"])");
+    std::string property = positions == document_positions::integer
+        ? R"("position":{"type":["integer","string"],"description":"Where the message sits in the server's stream )"
+          R"((position); a document whose frame gave none has \"<session_id>/<sequence>\" instead. The )"
+          R"(collection is keyed on it, so a message the server sends again replaces itself."},)"
+        : R"("position":{"type":"string","description":"The message's id (position); a document whose frame )"
+          R"(gave none has \"<session_id>/<sequence>\" instead. The collection is keyed on it, so a message )"
+          R"(the server sends again replaces itself."},)";
+    constexpr std::string_view sequence = R"("sequence":{)";
+    s.insert(s.rfind(sequence), property);
+    return s;
+}
+
 void write_spec(output_buffer& out) {
     append(out, R"({"spec":{"protocol":)");
     json::write_uint(out, protocol_version);
@@ -234,14 +252,15 @@ void write_spec(output_buffer& out) {
     out.push_back('\n');
 }
 
-void write_discovered(output_buffer& out, codec_kind codec) {
+void write_discovered(output_buffer& out, codec_kind codec, document_positions positions) {
     append(out, R"({"discovered":{"bindings":[{"recommendedName":)");
     json::write_string(out, default_stream);
     append(out, R"(,"resourceConfig":{"stream":)");
     json::write_string(out, default_stream);
     append(out, R"(},"documentSchema":)");
-    append(out, document_schema(codec));
-    append(out, R"(,"key":["/session_id","/sequence"],"resourcePath":[)");
+    append(out, document_schema(codec, positions));
+    append(out, positions == document_positions::none ? R"(,"key":["/session_id","/sequence"],"resourcePath":[)"
+                                                      : R"(,"key":["/position"],"resourcePath":[)");
     json::write_string(out, default_stream);
     append(out, "]}]}}\n");
 }
@@ -261,7 +280,9 @@ void write_validated(output_buffer& out, const std::vector<std::string>& streams
 
 void write_applied(output_buffer& out) { append(out, "{\"applied\":{}}\n"); }
 
-void write_opened(output_buffer& out) { append(out, "{\"opened\":{}}\n"); }
+void write_opened(output_buffer& out, bool explicit_acknowledgements) {
+    append(out, explicit_acknowledgements ? "{\"opened\":{\"explicitAcknowledgements\":true}}\n" : "{\"opened\":{}}\n");
+}
 
 void write_checkpoint(output_buffer& out, std::string_view state_key, const binding_state& state) {
     append(out, R"({"checkpoint":{"state":{"updated":{"bindingStateV1":{)");
@@ -274,6 +295,11 @@ void write_checkpoint(output_buffer& out, std::string_view state_key, const bind
     json::write_uint(out, state.bytes);
     append(out, R"(,"documents":)");
     json::write_uint(out, state.documents);
+    if (!state.position.empty()) {
+        append(out, R"(,"position":)");
+        if (state.position_is_string) json::write_string(out, state.position);
+        else append(out, state.position); // digits, checked when the frame gave them
+    }
     append(out, "}}},\"mergePatch\":true}}}\n");
 }
 

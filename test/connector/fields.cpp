@@ -133,7 +133,30 @@ constexpr std::string_view hand_written_schema = R"({
             "description": "The matched frame also becomes a document. Turn it off for keep-alive chatter such as PING."}
         },
         "additionalProperties": false}},
-    "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 16,
+    "position": {"type": "object", "title": "Position", "order": 16,
+      "description": "Where each message sits in the server's stream, for servers that can resend: documents carry it as position (the collection is keyed on it), checkpoints record the last one, and messages can use ${position} and ${next_position} to resume. Give one of pattern, pointer or counted.",
+      "properties": {
+        "pattern": {"type": "string", "title": "Position Pattern", "minLength": 1, "order": 0,
+          "description": "A regular expression (RE2) whose first group is the position, searched in each frame: ^(\\d+) for a line that starts with its sequence number."},
+        "pointer": {"type": "string", "title": "Position Pointer", "minLength": 1, "order": 1,
+          "description": "With the json codec: the JSON pointer of the position in each object, such as /seq."},
+        "counted": {"type": "boolean", "title": "Counted Positions", "default": false, "order": 2,
+          "description": "Positions are counted: the first frame of a connection is ${next_position}, the next one more, and so on (a server that resumes at a sequence number it does not repeat in its messages)."},
+        "type": {"type": "string", "title": "Position Type", "enum": ["integer", "string"], "default": "integer", "order": 3,
+          "description": "integer: positions are unsigned integers (a sequence number); string: message ids."}
+      },
+      "additionalProperties": false},
+    "ack": {"type": "object", "title": "Acknowledgement", "order": 17,
+      "description": "A message sent to the server only once Flow has committed what it acknowledges, for servers that resend until acknowledged (HL7 over MLLP, for one). Needs position.",
+      "required": ["message"],
+      "properties": {
+        "message": {"type": "string", "title": "Acknowledgement Message", "minLength": 1, "order": 0,
+          "description": "The message, with the placeholders of Send On Connect; ${position} is the acknowledged position, and per frame the position pattern's groups are ${1}, ${2}, …"},
+        "per": {"type": "string", "title": "Acknowledge Per", "enum": ["frame", "checkpoint"], "default": "frame", "order": 1,
+          "description": "frame: one message per frame; checkpoint: one per committed checkpoint, for its last position."}
+      },
+      "additionalProperties": false},
+    "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 18,
       "description": "Reach a server in a private network through an SSH bastion host (a local port forward).",
       "properties": {
         "sshForwarding": {"type": "object", "title": "SSH Forwarding", "order": 0,
@@ -238,7 +261,7 @@ TEST_CASE("config fields: the schema, validation and docs/connector.md agree on 
         return f.type == field_type::object || (f.type == field_type::array && f.items == field_type::object);
     };
     auto objects = std::count_if(std::begin(config_fields), std::end(config_fields), container);
-    REQUIRE(objects == 6); // tls, framing, heartbeat, replies, networkTunnel and networkTunnel.sshForwarding
+    REQUIRE(objects == 8); // tls, framing, heartbeat, replies, position, ack, networkTunnel, networkTunnel.sshForwarding
     REQUIRE(rows.size() == std::size(config_fields) - objects); // every field but the objects themselves
     std::size_t row = 0;
     std::map<std::string_view, std::int64_t> order; // the next order among each object's members

@@ -61,7 +61,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     CHECK(names == std::vector<std::string>{"host", "port", "codec", "framing", "tls", "buffer_size", "reconnect_delay",
                                             "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
                                             "max_frame_bytes", "on_connect", "password", "heartbeat", "replies",
-                                            "networkTunnel"});
+                                            "position", "ack", "networkTunnel"});
     // Every field has a title, a description and an order.
     auto check_field = [](simdjson::dom::element f, const std::string& name) {
         INFO(name);

@@ -29,6 +29,7 @@
 
 #include <array>
 #include <csignal>
+#include <deque>
 #include <memory>
 #include <variant>
 #include <fcntl.h>
@@ -87,6 +88,7 @@ struct running_capture {
     virtual ~running_capture() = default;
     virtual void stop() = 0;
     virtual socketcap::capture_stats stats() const = 0;
+    virtual bool deliver(std::string_view session_id, std::string_view bytes, std::size_t messages) = 0;
 };
 
 class capture_runner;
@@ -132,8 +134,14 @@ public:
             return 1;
         }
         auto totals = final_.totals;
-        log(log_level::info, "capture stopped",
-            {{"reason", stop_reason_}, {"bytes", totals.bytes}, {"documents", documents(totals.documents)}});
+        if (opts_.explicit_acknowledgements)
+            log(log_level::info, "capture stopped",
+                {{"reason", stop_reason_}, {"bytes", totals.bytes}, {"documents", documents(totals.documents)},
+                 {"checkpoints_acknowledged", acknowledged_}, {"acks_sent", acks_sent_},
+                 {"acks_dropped", acks_dropped_}});
+        else
+            log(log_level::info, "capture stopped",
+                {{"reason", stop_reason_}, {"bytes", totals.bytes}, {"documents", documents(totals.documents)}});
         return 0;
     }
 
@@ -149,6 +157,9 @@ private:
             : engine(ctx.get_executor(), std::move(endpoints)) {}
         void stop() override { engine.stop(); }
         socketcap::capture_stats stats() const override { return engine.stats(); }
+        bool deliver(std::string_view session_id, std::string_view bytes, std::size_t messages) override {
+            return engine.deliver(0, session_id, bytes, messages);
+        }
         engine_type engine;
         socketcap::diagnostics diag;
     };
@@ -192,9 +203,11 @@ private:
         ep.session.conversation = socketcap::conversation_plan::compile(c.conversation, ec, why);
         if (ec) return fail_at_start(why.message()); // validated by parse_endpoint_config already
         writes_ = ep.session.conversation->writes();
-        // ${last_session_id} and ${last_sequence} on the first connection: the state's.
+        // ${last_session_id}, ${last_sequence} and ${position} on the first connection: the
+        // state's, i.e. the last committed document's.
         ep.session.history.last_session_id = opts_.initial.session_id;
         ep.session.history.last_sequence = opts_.initial.sequence;
+        ep.session.history.last_position = opts_.initial.position;
         if (opts_.flow_protocol) {
             ep.session.document_prefix = flow::captured_prefix;
             ep.session.document_suffix = flow::captured_suffix;
@@ -202,7 +215,14 @@ private:
                                          const socketcap::capture_totals& before) {
                 flow::binding_state st{std::string(p.session_id), p.sequence, before.bytes + p.bytes,
                                        before.documents + p.documents};
+                // The last position: this session's, or the one it started from (none yet).
+                st.position = p.position.empty() ? last_position_ : std::string(p.position);
+                st.position_is_string = opts_.config.conversation.position.is_string;
+                last_position_ = st.position;
                 flow::write_checkpoint(out, opts_.state_key, st);
+                // Acknowledgements from Flow count checkpoints in the order they were written.
+                if (opts_.explicit_acknowledgements)
+                    committing_.push_back({std::string(p.session_id), p.acks.bytes, p.acks.messages});
             };
         } else {
             ep.session.document_prefix = "";
@@ -257,14 +277,59 @@ private:
 
     void read_stdin() {
         // Without explicit acknowledgements nothing more is expected: the bytes are ignored and
-        // only the end of stdin matters.
-        in_->async_read_some(asio::buffer(in_buf_), [this](std::error_code ec, std::size_t) {
+        // only the end of stdin matters. With them, each line is an acknowledge.
+        in_->async_read_some(asio::buffer(in_buf_), [this](std::error_code ec, std::size_t n) {
             if (ec) {
                 request_stop(ec == asio::error::eof ? "stdin closed" : "stdin failed: " + ec.message());
                 return;
             }
+            if (opts_.explicit_acknowledgements && !take_requests(std::string_view(in_buf_.data(), n))) return;
             read_stdin();
         });
+    }
+
+    /// Complete lines of `bytes` as requests; false after a fatal protocol error.
+    bool take_requests(std::string_view bytes) {
+        constexpr std::size_t max_line = 1 << 20; // an acknowledge is a few dozen bytes
+        line_.append(bytes);
+        std::size_t start = 0;
+        for (auto nl = line_.find('\n'); nl != std::string::npos; nl = line_.find('\n', start)) {
+            std::string_view line(line_.data() + start, nl - start);
+            start = nl + 1;
+            if (line.empty()) continue;
+            auto req = flow::parse_request(line);
+            if (!req) return fail_protocol(req.error);
+            if (req.value.kind != flow::request_kind::acknowledge)
+                return fail_protocol(fmt::format("request: expected acknowledge after open, got {}",
+                                                 flow::to_string(req.value.kind)));
+            if (!acknowledge(req.value.checkpoints)) return false;
+        }
+        line_.erase(0, start);
+        if (line_.size() > max_line) return fail_protocol("request: a line on stdin after open is longer than 1 MiB");
+        return true;
+    }
+
+    /// The runtime committed the next `n` checkpoints: their acks go to the server, if the
+    /// connection that read their frames is still up (else the server resends them).
+    bool acknowledge(std::uint32_t n) {
+        if (n > committing_.size())
+            return fail_protocol(fmt::format("acknowledge: {} checkpoints acknowledged, but only {} are waiting", n,
+                                             committing_.size()));
+        for (std::uint32_t i = 0; i < n; ++i) {
+            auto c = std::move(committing_.front());
+            committing_.pop_front();
+            ++acknowledged_;
+            if (c.messages == 0) continue;
+            if (capture_ && capture_->deliver(c.session_id, c.bytes, c.messages)) acks_sent_ += c.messages;
+            else acks_dropped_ += c.messages;
+        }
+        return true;
+    }
+
+    bool fail_protocol(std::string message) {
+        fatal_ = std::move(message);
+        shutdown();
+        return false;
     }
 
     void arm_stats() {
@@ -292,6 +357,17 @@ private:
     asio::steady_timer backstop_;
     std::unique_ptr<asio::posix::stream_descriptor> in_;
     std::array<char, 4096> in_buf_{};
+    std::string line_;                 // stdin bytes of an unfinished line
+    struct committing {
+        std::string session_id;        // whose connection the acks belong to
+        std::string bytes;             // the acks to send once committed
+        std::size_t messages = 0;
+    };
+    std::deque<committing> committing_; // checkpoints written, not yet acknowledged, in order
+    std::string last_position_ = opts_.initial.position;
+    std::uint64_t acknowledged_ = 0;
+    std::uint64_t acks_sent_ = 0;
+    std::uint64_t acks_dropped_ = 0;
     log_observer observer_{*this};
     std::unique_ptr<running_capture> capture_;
     socketcap::capture_stats final_;

@@ -20,6 +20,9 @@ struct capture_options {
     socketcap::flow::binding_state initial;   ///< from open.state: totals carry on from it
     std::uint64_t max_documents = 0;          ///< stop after this many documents; 0 = never
     bool stop_on_stdin_eof = true;            ///< the Flow runtime ends a session by closing stdin
+    /// opened said explicitAcknowledgements: stdin carries acknowledge lines, and committed
+    /// checkpoints' acks go to the server.
+    bool explicit_acknowledgements = false;
 };
 
 /// Runs until stopped (stdin EOF, SIGTERM, SIGINT, max_documents) → 0, or until a fatal error

@@ -155,7 +155,11 @@ int run_protocol() {
     case flow::request_kind::discover: {
         auto cfg = flow::parse_endpoint_config(r.config);
         if (!cfg) return fail(cfg.error);
-        flow::write_discovered(out, cfg.value.codec);
+        const auto& pos = cfg.value.conversation.position;
+        flow::write_discovered(out, cfg.value.codec,
+                               pos.source == socketcap::position_source::none ? flow::document_positions::none
+                               : pos.is_string                                ? flow::document_positions::string
+                                                                              : flow::document_positions::integer);
         return respond(out);
     }
     case flow::request_kind::validate: {
@@ -185,7 +189,10 @@ int run_protocol() {
              {"codec", flow::to_string(opts.config.codec)}, {"state_key", opts.state_key},
              {"previous_session_id", opts.initial.session_id}, {"previous_sequence", opts.initial.sequence},
              {"documents", opts.initial.documents}, {"bytes", opts.initial.bytes}});
-        flow::write_opened(out);
+        // Resuming needs positions in the state, acking needs to know what was committed.
+        opts.explicit_acknowledgements = opts.config.conversation.position.source != socketcap::position_source::none ||
+                                         opts.config.conversation.ack.has_value();
+        flow::write_opened(out, opts.explicit_acknowledgements);
         if (!write_stdout(socketcap::view(out))) return fail("cannot write the response to stdout");
         return run_capture(opts);
     }

@@ -27,6 +27,11 @@ inline constexpr std::array<std::string_view, 6> framing_type_names = socketcap:
 inline constexpr std::array<std::string_view, 8> length_format_names{
     "uint8", "uint16_be", "uint16_le", "uint32_be", "uint32_le", "uint64_be", "uint64_le", "varint"};
 
+/// position.type's values.
+inline constexpr std::array<std::string_view, 2> position_type_names{"integer", "string"};
+/// ack.per's values.
+inline constexpr std::array<std::string_view, 2> ack_per_names{"frame", "checkpoint"};
+
 /// The schema's "type"; `choice` is a string from a fixed list ("enum").
 enum class field_type : std::uint8_t { string, boolean, integer, number, choice, object, array };
 
@@ -196,6 +201,34 @@ inline constexpr config_field config_fields[] = {
      .description = "The message sent when the pattern matches, such as PONG :${1}\\r\\n."},
     {.name = "replies[].capture", .type = field_type::boolean, .title = "Capture", .has_default = true, .flag = true,
      .description = "The matched frame also becomes a document. Turn it off for keep-alive chatter such as PING."},
+    // Exactly-once with servers that can resend (issue 16); docs/connector.md, "Delivery guarantee".
+    {.name = "position", .type = field_type::object, .title = "Position", .closed = true,
+     .description = "Where each message sits in the server's stream, for servers that can resend: documents carry "
+                    "it as position (the collection is keyed on it), checkpoints record the last one, and messages "
+                    "can use ${position} and ${next_position} to resume. Give one of pattern, pointer or counted."},
+    {.name = "position.pattern", .type = field_type::string, .title = "Position Pattern", .not_empty = true,
+     .description = "A regular expression (RE2) whose first group is the position, searched in each frame: "
+                    "^(\\d+) for a line that starts with its sequence number."},
+    {.name = "position.pointer", .type = field_type::string, .title = "Position Pointer", .not_empty = true,
+     .description = "With the json codec: the JSON pointer of the position in each object, such as /seq."},
+    {.name = "position.counted", .type = field_type::boolean, .title = "Counted Positions", .has_default = true,
+     .flag = false,
+     .description = "Positions are counted: the first frame of a connection is ${next_position}, the next one "
+                    "more, and so on (a server that resumes at a sequence number it does not repeat in its messages)."},
+    {.name = "position.type", .type = field_type::choice, .title = "Position Type", .choices = position_type_names,
+     .has_default = true, .text = "integer",
+     .description = "integer: positions are unsigned integers (a sequence number); string: message ids."},
+    {.name = "ack", .type = field_type::object, .title = "Acknowledgement", .closed = true,
+     .description = "A message sent to the server only once Flow has committed what it acknowledges, for servers "
+                    "that resend until acknowledged (HL7 over MLLP, for one). Needs position."},
+    {.name = "ack.message", .type = field_type::string, .title = "Acknowledgement Message", .required = true,
+     .not_empty = true,
+     .description = "The message, with the placeholders of Send On Connect; ${position} is the acknowledged "
+                    "position, and per frame the position pattern's groups are ${1}, ${2}, …"},
+    {.name = "ack.per", .type = field_type::choice, .title = "Acknowledge Per", .choices = ack_per_names,
+     .has_default = true, .text = "frame",
+     .description = "frame: one message per frame; checkpoint: one per committed checkpoint, for its last "
+                    "position."},
     // Estuary's connectors' shape and names, so that Flow users' habits and the UI carry over.
     {.name = "networkTunnel", .type = field_type::object, .title = "Network Tunnel", .advanced = true, .closed = true,
      .description = "Reach a server in a private network through an SSH bastion host (a local port forward)."},

@@ -37,6 +37,7 @@ struct request {
     std::vector<binding_request> bindings; ///< validate: bindings; apply/open: capture.bindings
     std::string state = "{}";            ///< open.state JSON
     key_range range;                     ///< open.range
+    std::uint32_t checkpoints = 0;       ///< acknowledge.checkpoints (at least 1)
 };
 
 /// Parses one request line: an object with exactly one of the message keys (a null member
@@ -50,6 +51,9 @@ struct binding_state {
     std::uint64_t sequence = 0; ///< last sequence of that session
     std::uint64_t bytes = 0;    ///< received, all sessions so far
     std::uint64_t documents = 0; ///< emitted, all sessions so far
+    /// With positions (issue 16): the last document's position, as text; empty: none.
+    std::string position = {};
+    bool position_is_string = false; ///< written as a JSON string, else as an integer
 };
 
 /// Reads bindingStateV1.<state_key> from open.state. An absent entry gives a default

@@ -9,6 +9,7 @@
 #include <socketcap/output_buffer.hpp>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace socketcap::flow {
@@ -31,11 +32,19 @@ std::string_view resource_config_schema();
 std::string_view document_schema(codec_kind codec);
 
 void write_spec(output_buffer& out);
-void write_discovered(output_buffer& out, codec_kind codec);
+/// Whether documents carry a position (issue 16), and of which type.
+enum class document_positions : std::uint8_t { none, integer, string };
+/// The document schema with a required "position" (integer positions may also be the string
+/// "<session_id>/<sequence>" of a document whose frame had none).
+std::string document_schema(codec_kind codec, document_positions positions);
+/// With positions, the collection is keyed on /position (a resent message replaces itself);
+/// otherwise on /session_id and /sequence.
+void write_discovered(output_buffer& out, codec_kind codec, document_positions positions = document_positions::none);
 /// One {resourcePath:[stream]} per binding, in request order.
 void write_validated(output_buffer& out, const std::vector<std::string>& streams);
 void write_applied(output_buffer& out);
-void write_opened(output_buffer& out);
+/// {"opened":{}}, or with explicitAcknowledgements when the capture acknowledges or resumes.
+void write_opened(output_buffer& out, bool explicit_acknowledgements = false);
 /// {"checkpoint":{"state":{"updated":{"bindingStateV1":{<key>:{...}}},"mergePatch":true}}}
 void write_checkpoint(output_buffer& out, std::string_view state_key, const binding_state& state);
 
