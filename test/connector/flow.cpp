@@ -485,3 +485,109 @@ TEST_CASE("endpoint config: conversation mistakes are named, the password never 
     CHECK(all == "on_connect[0]: must be a string, got 1; heartbeat.interval: is required; replies[0].reply: is required");
     CHECK(all.find("s3cret") == std::string::npos);
 }
+
+TEST_CASE("endpoint config: position and ack", "[flow][config][exactly-once]") {
+    auto p = parse_endpoint_config(with_conversation(
+        R"("position":{"pattern":"^(\\d+) "},"ack":{"message":"ACK ${position}\n"},"on_connect":["RESUME ${next_position}\n"])"));
+    INFO(p.error);
+    REQUIRE(p);
+    const auto& c = p.value.conversation;
+    CHECK(c.position.source == position_source::pattern);
+    CHECK(c.position.pattern == "^(\\d+) ");
+    CHECK(!c.position.is_string);
+    REQUIRE(c.ack);
+    CHECK(c.ack->message == "ACK ${position}\n");
+    CHECK(c.ack->per_frame);
+    auto q = parse_endpoint_config(R"({"host":"h","port":1,"codec":"json","position":{"pointer":"/id","type":"string"},)"
+                                   R"("ack":{"message":"A","per":"checkpoint"}})");
+    REQUIRE(q);
+    CHECK(q.value.conversation.position.source == position_source::pointer);
+    CHECK(q.value.conversation.position.pointer == "/id");
+    CHECK(q.value.conversation.position.is_string);
+    CHECK(!q.value.conversation.ack->per_frame);
+    auto counted = parse_endpoint_config(with_conversation(R"("position":{"counted":true,"pattern":null})"));
+    REQUIRE(counted);
+    CHECK(counted.value.conversation.position.source == position_source::counted);
+    // A form's defaults: counted false beside a pattern.
+    CHECK(parse_endpoint_config(with_conversation(R"x("position":{"pattern":"(x)","counted":false,"type":"integer"})x")));
+}
+
+TEST_CASE("endpoint config: position and ack mistakes are named, all at once", "[flow][config][exactly-once]") {
+    CHECK(conversation_error(R"("position":{})") == "position: needs exactly one of pattern, pointer or counted, got 0");
+    CHECK(conversation_error(R"x("position":{"pattern":"(a)","counted":true})x") ==
+          "position: needs exactly one of pattern, pointer or counted, got 2");
+    CHECK(conversation_error(R"("position":{"counted":true,"type":"string"})") ==
+          "position.type: counted positions are integers");
+    CHECK(conversation_error(R"("position":{"pointer":"/seq"})") == R"(position.pointer: needs the json codec, not "line")");
+    CHECK(conversation_error(R"("position":{"pattern":"\\d+"})") ==
+          R"(position.pattern: has no group; the position is its first group, as in ^(\d+))");
+    CHECK(conversation_error(R"x("position":{"pattern":"(a)","type":"uuid"})x") ==
+          R"(position.type: must be one of "integer", "string", got "uuid")");
+    CHECK(conversation_error(R"x("position":{"pattern":"(a)","start":1})x") == R"(position: unknown field "start")");
+    CHECK(conversation_error(R"("ack":{"message":"ACK"})") ==
+          "ack: needs positions (position.pattern, position.pointer or position.counted)");
+    CHECK(conversation_error(R"("position":{"counted":true},"ack":{"per":"frame"})") == "ack.message: is required");
+    CHECK(conversation_error(R"("position":{"counted":true},"ack":{"message":"A","per":"message"})") ==
+          R"(ack.per: must be one of "frame", "checkpoint", got "message")");
+    // Every conversation member on its own: two bad messages and a bad rule, one line.
+    CHECK(conversation_error(R"("on_connect":["a\\q","${nope}"],"replies":[{"match":"(","reply":"x"}])") ==
+          R"(on_connect[0]: unknown escape \q at byte 1; use \r, \n, \t, \0, \\, \xHH or \uXXXX; )"
+          "on_connect[1]: unknown placeholder ${nope} at byte 0; known: ${session_id}, ${time}, ${unix_time}, "
+          "${unix_time_ms}, ${last_session_id}, ${last_sequence}, ${documents}, ${position}, ${next_position}, "
+          "${password}; replies[0].match: missing ): (");
+    CHECK(conversation_error(R"("on_connect":["AUTH ${password}"],"replies":[{"match":"(","reply":"x"}])") ==
+          "password: is required: a message uses ${password}; replies[0].match: missing ): (");
+}
+
+TEST_CASE("requests: acknowledge carries its count", "[flow][request][exactly-once]") {
+    auto r = parse_request(R"({"acknowledge":{"checkpoints":3}})");
+    REQUIRE(r);
+    CHECK(r.value.kind == request_kind::acknowledge);
+    CHECK(r.value.checkpoints == 3);
+    CHECK(parse_request(R"({"acknowledge":{}})").error ==
+          "acknowledge.checkpoints: must be an integer from 1 to 4294967295, got nothing");
+    CHECK(parse_request(R"({"acknowledge":{"checkpoints":0}})").error ==
+          "acknowledge.checkpoints: must be an integer from 1 to 4294967295, got 0");
+    CHECK(parse_request(R"({"acknowledge":{"checkpoints":"2"}})").error ==
+          R"(acknowledge.checkpoints: must be an integer from 1 to 4294967295, got "2")");
+}
+
+TEST_CASE("state and responses with positions", "[flow][response][exactly-once]") {
+    output_buffer out;
+    binding_state st{"sid", 3, 30, 4};
+    st.position = "41";
+    write_checkpoint(out, "k", st);
+    st.position = "id \"x\"";
+    st.position_is_string = true;
+    write_checkpoint(out, "k", st);
+    CHECK(view(out) ==
+          R"({"checkpoint":{"state":{"updated":{"bindingStateV1":{"k":{"session_id":"sid","sequence":3,"bytes":30,"documents":4,"position":41}}},"mergePatch":true}}})"
+          "\n"
+          R"({"checkpoint":{"state":{"updated":{"bindingStateV1":{"k":{"session_id":"sid","sequence":3,"bytes":30,"documents":4,"position":"id \"x\""}}},"mergePatch":true}}})"
+          "\n");
+    auto a = parse_binding_state(R"({"bindingStateV1":{"k":{"session_id":"s","sequence":1,"position":41}}})", "k");
+    CHECK(a.position == "41");
+    CHECK(!a.position_is_string);
+    auto b = parse_binding_state(R"({"bindingStateV1":{"k":{"position":"m-9"}}})", "k");
+    CHECK(b.position == "m-9");
+    CHECK(b.position_is_string);
+    CHECK(parse_binding_state(R"({"bindingStateV1":{"k":{"position":-1}}})", "k").position.empty());
+    out.clear();
+    write_opened(out, true);
+    CHECK(view(out) == "{\"opened\":{\"explicitAcknowledgements\":true}}\n");
+    out.clear();
+    write_discovered(out, codec_kind::line, document_positions::integer);
+    simdjson::dom::parser p;
+    simdjson::dom::element e;
+    REQUIRE(p.parse(std::string(view(out))).get(e) == simdjson::SUCCESS);
+    auto binding = e["discovered"]["bindings"].at(0);
+    CHECK(simdjson::minify(binding["key"].value_unsafe()) == R"(["/position"])");
+    CHECK(simdjson::minify(binding["documentSchema"]["required"].value_unsafe()) ==
+          R"(["timestamp","source_host","source_port","data","sequence","session_id","position"])");
+    CHECK(simdjson::minify(binding["documentSchema"]["properties"]["position"]["type"].value_unsafe()) ==
+          R"(["integer","string"])");
+    out.clear();
+    write_discovered(out, codec_kind::json, document_positions::string);
+    REQUIRE(p.parse(std::string(view(out))).get(e) == simdjson::SUCCESS);
+    CHECK(std::string_view(e["discovered"]["bindings"].at(0)["documentSchema"]["properties"]["position"]["type"]) == "string");
+}

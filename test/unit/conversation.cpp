@@ -4,8 +4,8 @@
 #include <socketcap/conversation.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
-#include <regex>
 #include <string>
 
 using namespace socketcap;
@@ -179,4 +179,145 @@ TEST_CASE("frame_pattern: RE2 runs in linear time on a pattern that makes backtr
     hostile += 'b';
     CHECK(conv.pass(complete(hostile)));
     CHECK(conv.unsent_bytes() == 0);
+}
+
+// Positions and acknowledgements (issue 16).
+namespace {
+
+frame at(std::string_view payload, std::uint64_t offset) {
+    frame f = complete(payload);
+    f.offset = offset;
+    return f;
+}
+
+std::string annotated(conversation& c, const frame& f, std::uint64_t sequence) {
+    output_buffer out;
+    c.annotate(f, sequence, out);
+    return std::string(view(out));
+}
+
+} // namespace
+
+TEST_CASE("conversation: positions from a pattern's group, in documents and in ${position}/${next_position}") {
+    conversation_config c;
+    c.position.source = position_source::pattern;
+    c.position.pattern = "^(\\d+) ";
+    c.on_connect = {"RESUME ${next_position} after ${position}\n"};
+    conversation conv(compile(c), "S", conversation_history{"", 0, 0, "41"});
+    conv.start(t0);
+    CHECK(taken(conv, 1) == "RESUME 42 after 41\n");
+    CHECK(conv.pass(at("42 first", 0)));
+    CHECK(annotated(conv, at("42 first", 0), 1) == R"(,"position":42)");
+    CHECK(conv.pass(at("0043 leading zeros", 9)));
+    CHECK(annotated(conv, at("0043 leading zeros", 9), 2) == R"(,"position":43)");
+    CHECK(conv.pass(at("no number here", 28)));
+    CHECK(annotated(conv, at("no number here", 28), 3) == R"(,"position":"S/3")"); // equals no position
+    CHECK(conv.pass(at("18446744073709551616 too big", 43)));
+    CHECK(annotated(conv, at("18446744073709551616 too big", 43), 4) == R"(,"position":"S/4")");
+    frame partial = at("44 cut", 72);
+    partial.kind = frame_kind::partial; // never passed: not a complete frame
+    CHECK(annotated(conv, partial, 5) == R"(,"position":"S/5")");
+    CHECK(conv.last_position() == "43");
+    conv.start(t0);
+    CHECK(taken(conv, 1) == "RESUME 44 after 43\n");
+}
+
+TEST_CASE("conversation: string positions, pointer positions and counted ones") {
+    SECTION("a string position is JSON-escaped in documents, raw in messages") {
+        conversation_config c;
+        c.position = {position_source::pattern, "^MSH\\|[^|]*\\|([^|]*)", "", true};
+        c.on_connect = {"LAST ${position}\n"};
+        conversation conv(compile(c), "S", {});
+        CHECK(conv.pass(at("MSH|x|id \"7\"\\|rest", 0)));
+        CHECK(annotated(conv, at("MSH|x|id \"7\"\\|rest", 0), 1) == R"(,"position":"id \"7\"\\")");
+        conv.start(t0);
+        CHECK(taken(conv, 1) == "LAST id \"7\"\\\n");
+    }
+    SECTION("a JSON pointer, integer or string, from frames without padding too") {
+        conversation_config c;
+        c.position = {position_source::pointer, "", "/meta/seq", false};
+        conversation conv(compile(c), "S", {});
+        std::string doc = R"({"meta":{"seq":17},"v":1})";
+        CHECK(conv.pass(at(doc, 0))); // padding 0: parsed from a copy
+        CHECK(annotated(conv, at(doc, 0), 1) == R"(,"position":17)");
+        CHECK(conv.pass(at(R"({"meta":{"seq":"17"}})", 30)));
+        CHECK(annotated(conv, at(R"({"meta":{"seq":"17"}})", 30), 2) == R"(,"position":"S/2")"); // a string is no integer
+        CHECK(conv.pass(at("not json", 60)));
+        CHECK(annotated(conv, at("not json", 60), 3) == R"(,"position":"S/3")");
+        c.position.is_string = true;
+        conversation strings(compile(c), "S", {});
+        CHECK(strings.pass(at(R"({"meta":{"seq":"a-1"}})", 0)));
+        CHECK(annotated(strings, at(R"({"meta":{"seq":"a-1"}})", 0), 1) == R"(,"position":"a-1")");
+    }
+    SECTION("counted from ${next_position}, which the history sets") {
+        conversation_config c;
+        c.position.source = position_source::counted;
+        c.on_connect = {"LOGIN ${next_position}\n"};
+        conversation conv(compile(c), "S", conversation_history{"", 0, 0, "100"});
+        conv.start(t0);
+        CHECK(taken(conv, 1) == "LOGIN 101\n");
+        for (std::uint64_t i = 0; i < 3; ++i) {
+            CHECK(conv.pass(at("anything", i * 9)));
+            CHECK(annotated(conv, at("anything", i * 9), i + 1) == fmt::format(R"(,"position":{})", 101 + i));
+        }
+        CHECK(conv.last_position() == "103");
+    }
+}
+
+TEST_CASE("conversation: acks per frame wait for take_acks, with the position pattern's groups") {
+    conversation_config c;
+    c.position = {position_source::pattern, "^(?P<seq>\\d+)\\|(\\w+)", "", false};
+    c.ack = ack_config{"ACK ${position} ${2} ${seq}\n", true};
+    auto plan = compile(c);
+    CHECK(plan->writes());
+    CHECK(plan->acks());
+    conversation conv(plan, "S", {});
+    CHECK(conv.pass(at("1|alpha", 0)));
+    CHECK(conv.pass(at("no position", 8)));
+    CHECK(conv.pass(at("2|beta", 20)));
+    CHECK(conv.unsent_bytes() == 0); // nothing goes out before the commit
+    CHECK(conv.pending_acks() == 2);
+    auto a = conv.take_acks();
+    CHECK(a.bytes == "ACK 1 alpha 1\nACK 2 beta 2\n");
+    CHECK(a.messages == 2);
+    CHECK(conv.take_acks().messages == 0);
+    conv.send(a.bytes, a.messages);
+    CHECK(taken(conv, 2) == "ACK 1 alpha 1\nACK 2 beta 2\n");
+}
+
+TEST_CASE("conversation: acks per checkpoint name the last position, once") {
+    conversation_config c;
+    c.position.source = position_source::counted;
+    c.ack = ack_config{"ACK ${position}\n", false};
+    conversation conv(compile(c), "S", conversation_history{"", 0, 0, "9"});
+    CHECK(conv.take_acks().messages == 0); // nothing new since the state's position
+    CHECK(conv.pass(at("a", 0)));
+    CHECK(conv.pass(at("b", 2)));
+    auto a = conv.take_acks();
+    CHECK(a.bytes == "ACK 11\n");
+    CHECK(a.messages == 1);
+    CHECK(conv.take_acks().messages == 0); // the same position is not acknowledged twice
+}
+
+TEST_CASE("conversation_plan: position and ack mistakes are named") {
+    conversation_config c;
+    c.position = {position_source::pattern, "^\\d+", "", false};
+    CHECK(error_of(c, error::invalid_pattern) == "position.pattern: has no group; the position is its first group, as in ^(\\d+)");
+    c.position = {position_source::pattern, "(", "", false};
+    CHECK(error_of(c, error::invalid_pattern) == "position.pattern: missing ): (");
+    c.position = {position_source::pointer, "", "seq", false};
+    CHECK(error_of(c, error::invalid_conversation) == R"(position.pointer: must be a JSON pointer such as /seq, got "seq")");
+    c = {};
+    c.ack = ack_config{"ACK\n", true};
+    CHECK(error_of(c, error::invalid_conversation) ==
+          "ack: needs positions (position.pattern, position.pointer or position.counted)");
+    c.position.source = position_source::counted;
+    c.ack = ack_config{"ACK ${1}\n", true};
+    CHECK(error_of(c, error::invalid_template).starts_with("ack.message: unknown placeholder ${1} at byte 4; known: "));
+    c.ack = ack_config{"", true};
+    CHECK(error_of(c, error::invalid_template) == "ack.message: is empty");
+    c = {};
+    c.position = {position_source::pattern, "^(\\w+)", "", true};
+    c.on_connect = {"RESUME ${next_position}\n"};
+    CHECK(error_of(c, error::invalid_template) == "on_connect[0]: ${next_position} needs integer positions");
 }

@@ -412,3 +412,47 @@ TEST_CASE("session: without a conversation, or with one that never writes, nothi
     CHECK(h.result->messages_sent == 0);
     CHECK(h.documents() == std::vector<std::string>{text("PING :x")});
 }
+
+TEST_CASE("session: acks travel with their checkpoint and go out only when delivered after the commit") {
+    conversation_config c;
+    c.position = {position_source::pattern, "^(\\d+) ", "", false};
+    c.ack = ack_config{"ACK ${position}\n", true};
+    c.on_connect = {"RESUME ${next_position}\n"};
+    talking_harness h(c, {"S-0", 3, 3, "7"});
+    std::vector<session_progress> checkpoints;
+    std::vector<std::string> acks;
+    // A session built by hand to see its checkpoints (the harness's writes none).
+    session_options o;
+    o.source_host = "h";
+    o.source_port = 7;
+    error_code ec;
+    diagnostics diag;
+    o.conversation = conversation_plan::compile(c, ec, diag);
+    o.history = {"S-0", 3, 3, "7"};
+    o.write_checkpoint = [&](output_buffer& out, const session_progress& p) {
+        append(out, fmt::format("checkpoint {} {}\n", p.position, p.acks.messages));
+        acks.push_back(p.acks.bytes);
+    };
+    h.s = std::make_unique<session_t>(h.transport, line_codec{}, std::move(o));
+    h.transport.data("8 a\n9 b\n").pause(1s).data("x\n10 c\n").pause(1h);
+    h.start();
+    CHECK(h.transport.written() == "RESUME 8\n");
+    CHECK(h.documents() == std::vector<std::string>{text("8 a") + R"(,"position":8)", text("9 b") + R"(,"position":9)",
+                                                    "checkpoint 9 2"});
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0] == "ACK 8\nACK 9\n");
+    h.advance(1s);
+    REQUIRE(acks.size() == 2);
+    CHECK(acks[1] == "ACK 10\n");
+    CHECK(h.transport.written() == "RESUME 8\n"); // nothing acknowledged before its commit
+    CHECK(h.s->deliver(acks[0], 2));               // the runtime committed the first checkpoint
+    h.ctx.poll();
+    CHECK(h.transport.written() == "RESUME 8\nACK 8\nACK 9\n");
+    h.s->stop();
+    h.ctx.poll();
+    REQUIRE(h.result);
+    CHECK(h.result->last_position == "10");
+    CHECK(h.result->messages_sent == 3);
+    CHECK(!h.s->deliver(acks[1], 1)); // that connection is gone: the server resends frame 10
+    CHECK(h.transport.written() == "RESUME 8\nACK 8\nACK 9\n");
+}
