@@ -68,6 +68,7 @@ struct doc {
     bool partial = false;
     std::uint64_t sequence = 0;
     std::string session_id;
+    std::string position; ///< minified; "" when absent
 };
 
 inline doc captured(const std::string& line, std::uint16_t port, const std::string& host = "127.0.0.1") {
@@ -96,6 +97,11 @@ inline doc captured(const std::string& line, std::uint16_t port, const std::stri
     CHECK(r.session_id.size() == 36);
     std::vector<std::string> expected = {"timestamp", "source_host", "source_port", "data"};
     if (r.has_raw) expected.push_back("raw");
+    simdjson::dom::element position;
+    if (d["position"].get(position) == simdjson::SUCCESS) { // with positions (issue 16)
+        expected.push_back("position");
+        r.position = simdjson::minify(position);
+    }
     if (partial) expected.push_back("partial");
     expected.push_back("sequence");
     expected.push_back("session_id");

@@ -136,3 +136,36 @@ TEST_CASE("capture: a server that stops reading ends the session with the reason
     CHECK(end.find(fmt::format(R"("documents":{},)", docs)) != std::string::npos);
     CHECK(docs > 100);
 }
+
+TEST_CASE("open: acks reach the server only after the runtime acknowledges their checkpoint", "[conversation][exactly-once]") {
+    listener l;
+    const std::string config = config_for(
+        l.port(), R"(,"position":{"pattern":"^(\\d+) "},"ack":{"message":"ACK ${position}\n"},)"
+                  R"("on_connect":["RESUME ${next_position}\n"])");
+    const std::string state =
+        R"({"bindingStateV1":{"events.v1":{"session_id":"prev","sequence":3,"bytes":30,"documents":3,"position":10}}})";
+    child c({binary("SOURCE_SOCKET")});
+    c.write(open_request(config, state));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{"explicitAcknowledgements":true}})"));
+    int fd = l.accept();
+    REQUIRE(fd >= 0);
+    CHECK(receive(fd, 10) == "RESUME 11\n"); // the committed position from the state, plus one
+    REQUIRE(send_all(fd, "11 first\n12 second\n"));
+    auto lines = read_until_checkpoint(c, 5);
+    auto docs = documents_of(lines, l.port());
+    REQUIRE(docs.size() == 2);
+    CHECK(lines[0].find(R"("raw":"11 first","position":11,"sequence":1,)") != std::string::npos);
+    CHECK(lines[1].find(R"("raw":"12 second","position":12,"sequence":2,)") != std::string::npos);
+    CHECK(lines.back().find(R"("documents":5,"position":12}})") != std::string::npos);
+    CHECK(receive(fd, 1, std::chrono::milliseconds(300)).empty()); // not before the commit
+    c.write("{\"acknowledge\":{\"checkpoints\":1}}\n");
+    CHECK(receive(fd, 14) == "ACK 11\nACK 12\n");
+
+    // One more acknowledged than was written is the runtime's mistake, said as such.
+    c.write("{\"acknowledge\":{\"checkpoints\":2}}\n");
+    CHECK(c.wait() == 1);
+    ::close(fd);
+    auto err = c.err_lines();
+    REQUIRE(!err.empty());
+    CHECK(msg_of(err.back()) == "acknowledge: 2 checkpoints acknowledged, but only 0 are waiting");
+}
