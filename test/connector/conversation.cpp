@@ -169,3 +169,28 @@ TEST_CASE("open: acks reach the server only after the runtime acknowledges their
     REQUIRE(!err.empty());
     CHECK(msg_of(err.back()) == "acknowledge: 2 checkpoints acknowledged, but only 0 are waiting");
 }
+
+TEST_CASE("capture --config: without Flow, acks go out as their documents are printed", "[conversation][exactly-once]") {
+    listener l;
+    std::string path = fmt::format("/tmp/socketcap-ack-{}.json", ::getpid());
+    {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        REQUIRE(f);
+        std::fputs(config_for(l.port(), R"(,"position":{"pattern":"^(\\d+) "},"ack":{"message":"ACK ${position}\n"})")
+                       .c_str(),
+                   f);
+        std::fclose(f);
+    }
+    child c({binary("SOURCE_SOCKET"), "capture", "--config", path});
+    int fd = l.accept();
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, "1 a\n2 b\n"));
+    CHECK(receive(fd, 12) == "ACK 1\nACK 2\n");
+    auto first = c.read_line();
+    REQUIRE(first);
+    CHECK(first->find(R"("raw":"1 a","position":1,"sequence":1,)") != std::string::npos);
+    c.signal(SIGTERM);
+    CHECK(c.wait() == 0);
+    ::close(fd);
+    ::unlink(path.c_str());
+}

@@ -227,6 +227,13 @@ private:
         } else {
             ep.session.document_prefix = "";
             ep.session.document_suffix = "\n";
+            // Without Flow nothing commits: printing is as committed as it gets, so a checkpoint's
+            // acks go out with its documents (otherwise they would wait forever, and pile up).
+            if (c.conversation.ack)
+                ep.write_checkpoint = [this](socketcap::output_buffer&, const socketcap::session_progress& p,
+                                             const socketcap::capture_totals&) {
+                    if (p.acks.messages != 0 && capture_) capture_->deliver(p.session_id, p.acks.bytes, p.acks.messages);
+                };
         }
         std::vector<typename holder::engine_type::endpoint_type> endpoints;
         endpoints.push_back(std::move(ep));
