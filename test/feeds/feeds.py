@@ -5,6 +5,8 @@
   rsyslog, plain   test --(octet-counted)--> rsyslogd imtcp --omfwd octet-counted TCP--> relay --> source-socket
   rsyslog, TLS     the same, omfwd over TLS (gtls driver); the relay terminates TLS on both legs
   HL7 MLLP         python3-hl7's MLLPClient --MLLP--> relay (answers ACKs) --> source-socket
+  HL7 ACK          python3-hl7's MLLPClient <--MLLP--> pipe <--> source-socket in Flow mode, this test
+                   as the runtime: each ACK comes from the connector, and only after the commit (issue 16)
 
 rsyslog and MLLP clients only send, and the connector only dials, so a relay sits between them:
 two listeners on ephemeral loopback ports (no port guessing), one sender connection whose bytes
@@ -28,6 +30,7 @@ FEEDS_PLUMBING=lines (development, before the framers existed): rsyslog sends LF
 
 import glob
 import json
+import queue
 import os
 import shutil
 import signal
@@ -498,6 +501,178 @@ def mllp_case(tmp, procs):
         relay.stop()
 
 
+# HL7 over MLLP, acknowledged by the connector only after Flow committed (issue 16).
+
+class Pipe:
+    """Both ways between the sender (MLLPClient) and the connector: the sender's bytes go to the
+    connector, the connector's (its ACKs) back to the sender; each direction is recorded with
+    the time it arrived."""
+
+    def __init__(self):
+        self.lis_in, self.lis_out = listener(), listener()
+        self.in_port, self.out_port = self.lis_in.getsockname()[1], self.lis_out.getsockname()[1]
+        self.to_connector, self.to_sender = bytearray(), bytearray()
+        self.ack_times = []  # monotonic time of each chunk the connector sent
+        self.errors = []
+        self.stopping = False
+        self.socks = {}
+        self.cond = threading.Condition()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _accept(self, lis):
+        while not self.stopping:
+            try:
+                conn, _ = lis.accept()
+                return conn
+            except socket.timeout:
+                continue
+        return None
+
+    def _pump(self, src, dst, record, times=None):
+        try:
+            src.settimeout(0.1)
+            while not self.stopping:
+                try:
+                    chunk = src.recv(65536)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    break
+                with self.cond:
+                    record += chunk
+                    if times is not None:
+                        times.append(time.monotonic())
+                    self.cond.notify_all()
+                dst.sendall(chunk)
+        except OSError as e:
+            if not self.stopping:
+                self.errors.append(f'{type(e).__name__}: {e}')
+
+    def _run(self):
+        out = self._accept(self.lis_out)  # the connector dials first
+        self.lis_out.close()
+        if out is None:
+            return
+        with self.cond:
+            self.socks['connector'] = out
+            self.cond.notify_all()
+        inc = self._accept(self.lis_in)
+        self.lis_in.close()
+        if inc is None:
+            return
+        self.socks['sender'] = inc
+        back = threading.Thread(target=self._pump, args=(out, inc, self.to_sender, self.ack_times), daemon=True)
+        back.start()
+        self._pump(inc, out, self.to_connector)
+        back.join(STEP_TIMEOUT)
+
+    def stop(self):
+        self.stopping = True
+        for c in self.socks.values():
+            try:
+                c.close()
+            except OSError:
+                pass
+        for lis in (self.lis_in, self.lis_out):
+            lis.close()
+
+
+def open_request(config):
+    return json.dumps({'open': {
+        'capture': {'name': 'acmeCo/hl7', 'connectorType': 'IMAGE', 'config': config,
+                    'bindings': [{'resourceConfig': {'stream': 'hl7'}, 'resourcePath': ['hl7'],
+                                  'stateKey': 'hl7.v1', 'collection': {'name': 'acmeCo/hl7', 'key': ['/position']},
+                                  'backfill': 0}]},
+        'version': '1', 'range': {'keyEnd': 4294967295, 'rClockEnd': 4294967295}, 'state': {}}}) + '\n'
+
+
+def mllp_ack_after_commit_case(tmp, procs):
+    """python3-hl7's MLLPClient sends each message and waits for its ACK; the connector (in Flow
+    mode, this test playing the runtime) sends that ACK only after the runtime acknowledged the
+    checkpoint holding the message. Each message is checked: no byte comes back before the
+    acknowledge, then an ACK that python-hl7 parses, MSA|AA with the message's control id."""
+    hl7 = hl7_module()
+    SB, EB, CR = b'\x0b', b'\x1c', b'\r'
+    pipe = Pipe()
+    config = {
+        'host': '127.0.0.1', 'port': pipe.out_port, 'codec': 'line', 'framing': {'type': 'mllp'},
+        'reconnect_delay': 0.1, 'connection_timeout': 5,
+        'position': {'pattern': 'MSH\\|(?:[^|\\r]*\\|){8}([^|\\r]*)', 'type': 'string'},
+        'ack': {'message': '\\x0bMSH|^~\\\\&|CAPTURE|FLOW|||${time}||ACK|${position}|P|2.5\\r'
+                           'MSA|AA|${position}\\r\\x1c\\r'},
+    }
+    log = open(os.path.join(tmp, 'connector.log'), 'wb')
+    p = subprocess.Popen([os.environ['SOURCE_SOCKET']], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                         env=dict(os.environ, LOG_LEVEL='info'))
+    procs.procs.append(('source-socket', p, log))  # stop_all ends it and closes the log
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in p.stdout], daemon=True).start()
+
+    def next_line():
+        try:
+            return json.loads(lines.get(timeout=STEP_TIMEOUT))
+        except queue.Empty:
+            raise Failure('the connector wrote nothing for %.0f s' % STEP_TIMEOUT)
+
+    try:
+        p.stdin.write(open_request(config).encode())
+        p.stdin.flush()
+        if next_line() != {'opened': {'explicitAcknowledgements': True}}:
+            raise Failure('opened did not ask for explicit acknowledgements')
+        deadline_wait('the connector to connect', lambda: 'connector' in pipe.socks or p.poll() is not None)
+        client = hl7.client.MLLPClient('127.0.0.1', pipe.in_port)
+        client.socket.settimeout(STEP_TIMEOUT)
+        messages = hl7_messages()
+        committed = []
+        try:
+            for m in messages:
+                control_id = m.split('\r')[0].split('|')[9]
+                answer = {}
+                sender = threading.Thread(target=lambda: answer.update(ack=client.send_message(m)), daemon=True)
+                sender.start()
+                doc = next_line()  # the message's document, then the checkpoint covering it
+                if doc.get('captured', {}).get('doc', {}).get('position') != control_id:
+                    raise Failure(f'expected the document of {control_id}, got {show(doc)}')
+                checkpoint = next_line()
+                state = checkpoint.get('checkpoint', {}).get('state', {}).get('updated', {})
+                if state.get('bindingStateV1', {}).get('hl7.v1', {}).get('position') != control_id:
+                    raise Failure(f'expected a checkpoint at {control_id}, got {show(checkpoint)}')
+                time.sleep(0.3)  # the ACK must not come before the commit, however long it takes
+                if len(pipe.to_sender) != len(b''.join(committed)):
+                    raise Failure(f'{control_id} was acknowledged before its commit: {bytes(pipe.to_sender)!r}')
+                committed_at = time.monotonic()
+                p.stdin.write(b'{"acknowledge":{"checkpoints":1}}\n')
+                p.stdin.flush()
+                sender.join(STEP_TIMEOUT)
+                if 'ack' not in answer:
+                    raise Failure(f'no ACK for {control_id} after its commit')
+                ack = answer['ack']
+                if pipe.ack_times[-1] < committed_at:
+                    raise Failure(f'the ACK of {control_id} arrived before the acknowledge was sent')
+                parsed = hl7.parse(ack.strip(SB + EB + CR).decode('utf-8'))
+                if not (ack.startswith(SB) and ack.endswith(EB + CR)) or str(parsed.segment('MSA')[1]) != 'AA' \
+                        or str(parsed.segment('MSA')[2]) != control_id or str(parsed.segment('MSH')[9]) != 'ACK':
+                    raise Failure(f'unexpected ACK for {control_id}: {ack!r}')
+                committed.append(ack)
+        finally:
+            client.close()
+        if pipe.errors:
+            raise Failure('pipe: ' + '; '.join(pipe.errors))
+        wire = b''.join(SB + m.encode('utf-8') + EB + CR for m in messages)
+        expect_equal_bytes('MLLPClient sent', bytes(pipe.to_connector), wire)
+        p.stdin.close()
+        p.wait(STEP_TIMEOUT)
+        if p.returncode != 0:
+            raise Failure(f'the connector exited with {p.returncode}: {read(os.path.join(tmp, "connector.log"))}')
+        stopped = [json.loads(l) for l in read(os.path.join(tmp, 'connector.log')).splitlines()
+                   if '"capture stopped"' in l]
+        if not stopped or stopped[-1].get('acks_sent') != len(messages) or stopped[-1].get('acks_dropped') != 0:
+            raise Failure(f'capture stopped should count {len(messages)} acks sent, none dropped: {stopped}')
+        return f'{len(messages)} messages, each ACKed only after its commit'
+    finally:
+        pipe.stop()
+
+
 # --------------------------------------------------------------------------------------------
 
 def read(path):
@@ -521,7 +696,8 @@ def main():
     mode = 'LF-framed, lines (FEEDS_PLUMBING)' if PLUMBING == 'lines' else 'octet-counted'
     cases = [(f'rsyslog {mode}, plain', lambda t, p: rsyslog_case(t, p, tls=False)),
              (f'rsyslog {mode}, TLS', lambda t, p: rsyslog_case(t, p, tls=True)),
-             ('HL7 MLLP from python3-hl7', mllp_case)]
+             ('HL7 MLLP from python3-hl7', mllp_case),
+             ('HL7 MLLP, ACK after commit', mllp_ack_after_commit_case)]
     failed = 0
     for name, case in cases:
         start = time.monotonic()
