@@ -17,7 +17,7 @@ COPY scripts/build-fast-wolfssl /usr/local/bin/
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ meson ninja-build pkgconf \
-      libasio-dev libsimdjson-dev libfmt-dev libre2-dev libyaml-cpp-dev catch2 \
+      libasio-dev libsimdjson-dev libfmt-dev libre2-dev libhighwayhash-dev libyaml-cpp-dev catch2 \
  && build-fast-wolfssl --install-deps --prefix /opt/socketcap-wolfssl --work /tmp/wolfssl \
  && rm -rf /tmp/wolfssl /var/lib/apt/lists/*
 
@@ -56,7 +56,7 @@ FROM debian:bookworm-slim
 # linked statically).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsimdjson14 libfmt9 libre2-9 libyaml-cpp0.7 ca-certificates openssh-client \
+      libsimdjson14 libfmt9 libre2-9 libhighwayhash0 libyaml-cpp0.7 ca-certificates openssh-client \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid nonroot --home-dir /connector --no-create-home \

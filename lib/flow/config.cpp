@@ -327,6 +327,23 @@ void read_network_tunnel(element value, std::vector<std::string>& errors, std::o
     if (ok) out = std::move(c);
 }
 
+/// An array of strings (on_connect) into `out`, each wrong item named.
+void read_strings(element e, std::string_view name, std::vector<std::string>& errors, std::vector<std::string>& out) {
+    reader r{{}, &errors};
+    simdjson::dom::array items;
+    if (e.get_array().get(items)) {
+        r.fail(fmt::format("{}: must be an array of strings, got {}", name, got(e)));
+        return;
+    }
+    std::size_t i = 0;
+    for (element item : items) {
+        std::string_view text;
+        if (item.get_string().get(text)) r.fail(fmt::format("{}[{}]: must be a string, got {}", name, i, got(item)));
+        else out.emplace_back(text);
+        ++i;
+    }
+}
+
 /// The `position` and `ack` objects into `out` (issue 16).
 void read_position(simdjson::dom::object obj, std::vector<std::string>& errors, socketcap::conversation_config& out) {
     constexpr auto& position = config_field_named("position");
@@ -428,22 +445,7 @@ void read_conversation(simdjson::dom::object obj, std::vector<std::string>& erro
     reader r{obj, &errors};
     const std::size_t errors_before = errors.size();
 
-    if (auto e = field(obj, on_connect.key())) {
-        simdjson::dom::array items;
-        if (e->get_array().get(items)) {
-            r.fail(fmt::format("{}: must be an array of strings, got {}", on_connect.name, got(*e)));
-        } else {
-            std::size_t i = 0;
-            for (element item : items) {
-                std::string_view text;
-                if (item.get_string().get(text))
-                    r.fail(fmt::format("{}[{}]: must be a string, got {}", on_connect.name, i, got(item)));
-                else
-                    out.on_connect.emplace_back(text);
-                ++i;
-            }
-        }
-    }
+    if (auto e = field(obj, on_connect.key())) read_strings(*e, on_connect.name, errors, out.on_connect);
 
     std::string secret;
     r.string(password, secret);
@@ -673,6 +675,9 @@ parsed<endpoint_config> parse_endpoint_config(std::string_view json) {
     }
 
     read_conversation(obj, errors, c.conversation);
+    std::size_t failure = 0;
+    if (r.choice(config_field_named("endpoint_failure"), failure)) c.fail_on_endpoint_failure = failure == 0;
+    if (r.integer(config_field_named("threads"), i = 0)) c.threads = static_cast<std::size_t>(i);
     if (c.conversation.position.source == socketcap::position_source::pointer && c.codec != codec_kind::json)
         errors.push_back(fmt::format("position.pointer: needs the json codec, not \"{}\"", to_string(c.codec)));
 
@@ -697,14 +702,59 @@ parsed<resource_config> parse_resource_config(std::string_view json) {
         result.error = fmt::format("resourceConfig: must be an object, got {}", got(root));
         return result;
     }
-    // The binding's one field; not a config_field: the resource schema is a literal (response.cpp).
+    // Not config_fields: the resource schema is a literal (response.cpp).
     constexpr config_field stream{.name = "stream", .required = true};
+    constexpr config_field host{.name = "host"};
+    constexpr config_field port{.name = "port", .type = field_type::integer, .minimum = 1, .maximum = 65535};
+    constexpr config_field server_hostname{.name = "server_hostname"};
+    constexpr config_field password{.name = "password", .secret = true};
+    auto& rc = result.value;
     std::vector<std::string> errors;
     reader r{obj, &errors};
-    if (r.string(stream, result.value.stream) && result.value.stream.empty())
-        r.fail("stream: must not be empty");
+    if (r.string(stream, rc.stream) && rc.stream.empty()) r.fail("stream: must not be empty");
+    std::string text;
+    if (field(obj, host.key()) && r.string(host, text)) {
+        check_name(host.name, text, r);
+        rc.host = text;
+    }
+    std::int64_t n = 0;
+    if (field(obj, port.key()) && r.integer(port, n)) rc.port = static_cast<std::uint16_t>(n);
+    if (field(obj, server_hostname.key()) && r.string(server_hostname, text)) {
+        check_name(server_hostname.name, text, r);
+        rc.server_hostname = text;
+    }
+    if (auto e = field(obj, "on_connect")) {
+        std::vector<std::string> messages;
+        read_strings(*e, "on_connect", errors, messages);
+        rc.on_connect = std::move(messages);
+    }
+    if (field(obj, password.key()) && r.string(password, text)) rc.password = text;
     result.error = join_problems(errors);
     return result;
+}
+
+endpoint_config endpoint_for(const endpoint_config& base, const resource_config& binding, std::string_view prefix,
+                             std::vector<std::string>& problems) {
+    endpoint_config c = base;
+    if (binding.host) c.host = *binding.host;
+    if (binding.port) c.port = *binding.port;
+    if (binding.server_hostname) c.tls.server_hostname = *binding.server_hostname;
+    if (!binding.on_connect && !binding.password) return c; // the conversation was checked with the base
+    auto& conv = c.conversation;
+    if (binding.on_connect) conv.on_connect = *binding.on_connect;
+    if (binding.password)
+        for (auto& [name, value] : conv.variables)
+            if (name == "password") value = *binding.password;
+    std::vector<std::string> found;
+    reader r{{}, &found};
+    bool no_password = true;
+    for (const auto& [name, value] : conv.variables) no_password = no_password && !(name == "password" && !value.empty());
+    bool uses = false;
+    for (const auto& m : conv.on_connect) uses = uses || m.find("${password}") != std::string::npos;
+    if (no_password && uses) r.fail("password: is required: a message uses ${password}");
+    else check_conversation(conv, r);
+    for (auto& f : found) problems.push_back(fmt::format("{}{}", prefix, f));
+    return c;
 }
 
 std::string check_tls_files(const socketcap::tls::client_options& tls) {

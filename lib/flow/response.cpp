@@ -156,8 +156,18 @@ constexpr std::string_view resource_schema_text = R"({
   "type": "object",
   "required": ["stream"],
   "properties": {
-    "stream": {"type": "string", "title": "Stream", "minLength": 1,
-      "description": "The name of this stream; it names the collection the documents go to."}
+    "stream": {"type": "string", "title": "Stream", "minLength": 1, "order": 0,
+      "description": "The name of this stream; it names the collection the documents go to."},
+    "host": {"type": "string", "title": "Host", "minLength": 1, "order": 1,
+      "description": "This binding's server, when a capture has one binding per server; empty: the endpoint's host."},
+    "port": {"type": "integer", "title": "Port", "minimum": 1, "maximum": 65535, "order": 2,
+      "description": "This binding's port; empty: the endpoint's port."},
+    "server_hostname": {"type": "string", "title": "TLS Server Hostname", "order": 3,
+      "description": "The name expected in this server's certificate (and sent as SNI); empty: the endpoint's, or this binding's host."},
+    "on_connect": {"type": "array", "title": "Send On Connect", "items": {"type": "string"}, "order": 4,
+      "description": "This binding's own messages on connect (a subscription to its feed); empty: the endpoint's."},
+    "password": {"type": "string", "title": "Password", "secret": true, "order": 5,
+      "description": "This binding's ${password}; empty: the endpoint's."}
   }
 })";
 

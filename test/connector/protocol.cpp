@@ -61,7 +61,7 @@ TEST_CASE("spec: one valid line with the full config schema", "[spec]") {
     CHECK(names == std::vector<std::string>{"host", "port", "codec", "framing", "tls", "buffer_size", "reconnect_delay",
                                             "reconnect_max_delay", "max_reconnect_attempts", "connection_timeout", "idle_timeout",
                                             "max_frame_bytes", "on_connect", "password", "heartbeat", "replies",
-                                            "position", "ack", "networkTunnel"});
+                                            "position", "ack", "endpoint_failure", "threads", "networkTunnel"});
     // Every field has a title, a description and an order.
     auto check_field = [](simdjson::dom::element f, const std::string& name) {
         INFO(name);
@@ -183,6 +183,8 @@ TEST_CASE("validate: connects, then answers with the resource paths", "[validate
 
 TEST_CASE("validate: every problem is reported with its field", "[validate]") {
     const std::uint16_t port = closed_port();
+    server accepting({{"", false}}); // binding a's own endpoint, which answers
+    const std::uint16_t open_port = accepting.port();
     const std::string host = R"("host":"127.0.0.1",)";
     struct bad {
         std::string config;
@@ -225,8 +227,16 @@ TEST_CASE("validate: every problem is reported with its field", "[validate]") {
         {R"({"host":"h","port":9000,"tls":{"enabled":true,"ca_cert":"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"}})",
          "tls.ca_cert: inline PEM is not a valid PEM certificate"},
         {"[1]", "config: must be an object, got [1]"},
-        {R"({"host":"h","port":9000})", "bindings: exactly one binding is supported for now, got 2",
-         R"([{"resourceConfig":{"stream":"a"}},{"resourceConfig":{"stream":"b"}}])"},
+        // Several bindings, each its own endpoint (issue 17): the one that fails is named.
+        {R"({"host":"h","port":9000})",
+         fmt::format("bindings[1] (b): cannot connect to 127.0.0.1:{}: Connection refused", port),
+         fmt::format(R"([{{"resourceConfig":{{"stream":"a","host":"127.0.0.1","port":{}}}}},)"
+                     R"({{"resourceConfig":{{"stream":"b","host":"127.0.0.1","port":{}}}}}])",
+                     open_port, port)},
+        {R"({"host":"h","port":9000})", R"(bindings[0].port: must be an integer from 1 to 65535, got "x")",
+         R"([{"resourceConfig":{"stream":"a","port":"x"}}])"},
+        {R"({"host":"h","port":9000})", "bindings[0].password: is required: a message uses ${password}",
+         R"([{"resourceConfig":{"stream":"a","on_connect":["AUTH ${password}"]}}])"},
         {R"({"host":"h","port":9000})", "bindings[0].stream: is required", R"([{"resourceConfig":{}}])"},
         {R"({"host":"h","port":9000})", "bindings[0].stream: must not be empty", R"([{"resourceConfig":{"stream":""}}])"},
         {fmt::format(R"({{{}"port":{}}})", host, port), fmt::format("cannot connect to 127.0.0.1:{}: Connection refused", port)},
@@ -249,7 +259,6 @@ TEST_CASE("validate: config and binding problems come together on the last line"
           "host: must not contain control characters, found U+0000 at byte 1; "
           "port: must be an integer from 1 to 65535, got 0; "
           R"(codec: must be one of "plain", "line", "json", "base64", got "xml"; )"
-          "bindings: exactly one binding is supported for now, got 2; "
           "bindings[0].stream: is required; "
           "bindings[1].stream: must not be empty");
 }

@@ -79,6 +79,8 @@ std::shared_ptr<socketcap::ssh_tunnel> make_tunnel(const flow::endpoint_config& 
 
 /// The configured connector, through the SSH tunnel when there is one.
 template <class Inner>
+using with_tunnel_t = socketcap::tunneled_connector<Inner>;
+template <class Inner>
 socketcap::tunneled_connector<Inner> with_tunnel(Inner inner, const flow::endpoint_config& c) {
     return socketcap::tunneled_connector<Inner>(std::move(inner), make_tunnel(c));
 }
@@ -88,7 +90,8 @@ struct running_capture {
     virtual ~running_capture() = default;
     virtual void stop() = 0;
     virtual socketcap::capture_stats stats() const = 0;
-    virtual bool deliver(std::string_view session_id, std::string_view bytes, std::size_t messages) = 0;
+    virtual bool deliver(std::size_t endpoint, std::string_view session_id, std::string_view bytes,
+                         std::size_t messages) = 0;
 };
 
 class capture_runner;
@@ -108,8 +111,13 @@ public:
           signals_(ctx_, SIGINT, SIGTERM),
           stats_timer_(ctx_),
           backstop_(ctx_),
-          last_bytes_(opts.initial.bytes),
-          last_docs_(opts.initial.documents) {}
+          last_bytes_(0),
+          last_docs_(0) {
+        for (const auto& b : opts.bindings) { // the stats' rates start from the states' totals
+            last_bytes_ += b.initial.bytes;
+            last_docs_ += b.initial.documents;
+        }
+    }
 
     int run() {
         // One 64 KiB read can make ~270 KB of documents; a 1 MiB pipe takes them in one write
@@ -121,7 +129,9 @@ public:
         });
         if (opts_.stop_on_stdin_eof) watch_stdin();
         arm_stats();
-        switch (opts_.config.codec) {
+        for (const auto& b : opts_.bindings) initial_documents_ += b.initial.documents;
+        if (opts_.bindings.empty()) { // an idle shard: it waits for stdin to close, like any capture
+        } else switch (opts_.config.codec) {
         // line and plain are one text codec; the framing (any_framer) is what differs.
         case flow::codec_kind::line:
         case flow::codec_kind::plain: start<socketcap::text_codec>(); break;
@@ -157,8 +167,9 @@ private:
             : engine(ctx.get_executor(), std::move(endpoints)) {}
         void stop() override { engine.stop(); }
         socketcap::capture_stats stats() const override { return engine.stats(); }
-        bool deliver(std::string_view session_id, std::string_view bytes, std::size_t messages) override {
-            return engine.deliver(0, session_id, bytes, messages);
+        bool deliver(std::size_t endpoint, std::string_view session_id, std::string_view bytes,
+                     std::size_t messages) override {
+            return engine.deliver(endpoint, session_id, bytes, messages);
         }
         engine_type engine;
         socketcap::diagnostics diag;
@@ -167,76 +178,91 @@ private:
     template <class Codec>
     void start() {
         if (!opts_.config.tls.enabled) {
-            const auto& c = opts_.config;
-            return start_with<Codec>(
-                with_tunnel(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()), c));
+            std::vector<with_tunnel_t<socketcap::tcp_connector>> connectors;
+            for (const auto& b : opts_.bindings) {
+                const auto& c = b.config;
+                connectors.push_back(
+                    with_tunnel(socketcap::tcp_connector(c.host, c.port, c.connection_timeout_duration()), c));
+            }
+            return start_with<Codec>(std::move(connectors));
         }
 #if SOCKETCAP_HAS_TLS
+        // One context (CA, client certificate) for every binding; each verifies its own name.
         auto made = socketcap::tls::make_context(opts_.config.tls);
         if (made.ec) return fail_at_start(made.message);
-        const auto& c = opts_.config;
-        start_with<Codec>(with_tunnel(socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(),
-                                                                    std::move(made.context), c.tls),
-                                      c));
+        std::vector<with_tunnel_t<socketcap::tls::tls_connector>> connectors;
+        for (const auto& b : opts_.bindings) {
+            const auto& c = b.config;
+            connectors.push_back(with_tunnel(
+                socketcap::tls::tls_connector(c.host, c.port, c.connection_timeout_duration(), made.context, c.tls), c));
+        }
+        start_with<Codec>(std::move(connectors));
 #else
         fail_at_start(std::string(flow::no_tls_support_message));
 #endif
     }
 
     template <class Codec, class Connector>
-    void start_with(Connector connector) {
+    void start_with(std::vector<Connector> connectors) {
         using holder = engine_holder<Connector, Codec>;
-        const auto& c = opts_.config;
-        typename holder::engine_type::endpoint_type ep{std::move(connector), configured_reconnect(c)};
-        ep.session.source_host = c.host;
-        ep.session.source_port = c.port;
-        ep.session.pipeline.read_size = c.buffer_size;
-        ep.session.pipeline.max_frame_bytes = c.max_frame_bytes;
-        ep.session.idle_timeout = c.idle_timeout_duration();
-        ep.make_framer = [framing = c.effective_framing(), max = c.max_frame_bytes] {
-            return socketcap::any_framer(framing, max);
-        };
-        ep.healthy_after = c.reconnect_delay_duration();
-        ep.initial = {opts_.initial.bytes, opts_.initial.documents};
-        socketcap::error_code ec;
-        socketcap::diagnostics why;
-        ep.session.conversation = socketcap::conversation_plan::compile(c.conversation, ec, why);
-        if (ec) return fail_at_start(why.message()); // validated by parse_endpoint_config already
-        writes_ = ep.session.conversation->writes();
-        // ${last_session_id}, ${last_sequence} and ${position} on the first connection: the
-        // state's, i.e. the last committed document's.
-        ep.session.history.last_session_id = opts_.initial.session_id;
-        ep.session.history.last_sequence = opts_.initial.sequence;
-        ep.session.history.last_position = opts_.initial.position;
-        if (opts_.flow_protocol) {
-            ep.session.document_prefix = flow::captured_prefix;
-            ep.session.document_suffix = flow::captured_suffix;
-            ep.write_checkpoint = [this](socketcap::output_buffer& out, const socketcap::session_progress& p,
-                                         const socketcap::capture_totals& before) {
-                flow::binding_state st{std::string(p.session_id), p.sequence, before.bytes + p.bytes,
-                                       before.documents + p.documents};
-                // The last position: this session's, or the one it started from (none yet).
-                st.position = p.position.empty() ? last_position_ : std::string(p.position);
-                st.position_is_string = opts_.config.conversation.position.is_string;
-                last_position_ = st.position;
-                flow::write_checkpoint(out, opts_.state_key, st);
-                // Acknowledgements from Flow count checkpoints in the order they were written.
-                if (opts_.explicit_acknowledgements)
-                    committing_.push_back({std::string(p.session_id), p.acks.bytes, p.acks.messages});
-            };
-        } else {
-            ep.session.document_prefix = "";
-            ep.session.document_suffix = "\n";
-            // Without Flow nothing commits: printing is as committed as it gets, so a checkpoint's
-            // acks go out with its documents (otherwise they would wait forever, and pile up).
-            if (c.conversation.ack)
-                ep.write_checkpoint = [this](socketcap::output_buffer&, const socketcap::session_progress& p,
-                                             const socketcap::capture_totals&) {
-                    if (p.acks.messages != 0 && capture_) capture_->deliver(p.session_id, p.acks.bytes, p.acks.messages);
-                };
-        }
         std::vector<typename holder::engine_type::endpoint_type> endpoints;
-        endpoints.push_back(std::move(ep));
+        for (std::size_t i = 0; i < connectors.size(); ++i) {
+            const capture_binding& b = opts_.bindings[i];
+            const auto& c = b.config;
+            typename holder::engine_type::endpoint_type ep{std::move(connectors[i]), configured_reconnect(c)};
+            ep.session.source_host = c.host;
+            ep.session.source_port = c.port;
+            ep.session.pipeline.read_size = c.buffer_size;
+            ep.session.pipeline.max_frame_bytes = c.max_frame_bytes;
+            ep.session.idle_timeout = c.idle_timeout_duration();
+            ep.make_framer = [framing = c.effective_framing(), max = c.max_frame_bytes] {
+                return socketcap::any_framer(framing, max);
+            };
+            ep.healthy_after = c.reconnect_delay_duration();
+            ep.initial = {b.initial.bytes, b.initial.documents};
+            ep.stop_capture_on_give_up = c.fail_on_endpoint_failure;
+            socketcap::error_code ec;
+            socketcap::diagnostics why;
+            ep.session.conversation = socketcap::conversation_plan::compile(c.conversation, ec, why);
+            if (ec) return fail_at_start(why.message()); // validated by parse_endpoint_config already
+            writes_ = writes_ || ep.session.conversation->writes();
+            // ${last_session_id}, ${last_sequence} and ${position} on the first connection: the
+            // state's, i.e. the last committed document's.
+            ep.session.history.last_session_id = b.initial.session_id;
+            ep.session.history.last_sequence = b.initial.sequence;
+            ep.session.history.last_position = b.initial.position;
+            last_position_.push_back(b.initial.position);
+            if (opts_.flow_protocol) {
+                ep.session.document_prefix = fmt::format(R"({{"captured":{{"binding":{},"doc":)", b.index);
+                ep.session.document_suffix = flow::captured_suffix;
+                ep.write_checkpoint = [this, i](socketcap::output_buffer& out, const socketcap::session_progress& p,
+                                                const socketcap::capture_totals& before) {
+                    const capture_binding& b = opts_.bindings[i];
+                    flow::binding_state st{std::string(p.session_id), p.sequence, before.bytes + p.bytes,
+                                           before.documents + p.documents};
+                    // The last position: this session's, or the one it started from (none yet).
+                    st.position = p.position.empty() ? last_position_[i] : std::string(p.position);
+                    st.position_is_string = b.config.conversation.position.is_string;
+                    last_position_[i] = st.position;
+                    flow::write_checkpoint(out, b.state_key, st);
+                    // Acknowledgements from Flow count checkpoints in the order they were written.
+                    if (opts_.explicit_acknowledgements)
+                        committing_.push_back({i, std::string(p.session_id), p.acks.bytes, p.acks.messages});
+                };
+            } else {
+                ep.session.document_prefix = "";
+                ep.session.document_suffix = "\n";
+                // Without Flow nothing commits: printing is as committed as it gets, so a checkpoint's
+                // acks go out with its documents (otherwise they would wait forever, and pile up).
+                if (c.conversation.ack)
+                    ep.write_checkpoint = [this, i](socketcap::output_buffer&, const socketcap::session_progress& p,
+                                                    const socketcap::capture_totals&) {
+                        if (p.acks.messages != 0 && capture_)
+                            capture_->deliver(i, p.session_id, p.acks.bytes, p.acks.messages);
+                    };
+            }
+            endpoints.push_back(std::move(ep));
+        }
         auto h = std::make_unique<holder>(ctx_, std::move(endpoints));
         auto& engine = h->engine;
         auto& diag = h->diag;
@@ -245,6 +271,8 @@ private:
             final_ = engine.stats();
             if (ec && ec != socketcap::error::reconnects_exhausted && !stopping_)
                 fatal_ = fmt::format("cannot write to stdout: {}", ec.message());
+            else if (!ec && !stopping_ && fatal_.empty()) // endpoint_failure "continue", and none is left
+                fatal_ = fmt::format("every endpoint gave up ({} of them; endpoint_failure is continue)", engine.size());
             shutdown();
         };
         engine.async_run(limited_, observer_, diag, done); // limit 0: a pass-through
@@ -259,7 +287,7 @@ private:
 
     /// With --max-docs, documents past the limit are swallowed: count what was printed.
     std::uint64_t documents(std::uint64_t engine_count) const {
-        return opts_.max_documents != 0 ? opts_.initial.documents + limited_.passed() : engine_count;
+        return opts_.max_documents != 0 ? initial_documents_ + limited_.passed() : engine_count;
     }
 
     void request_stop(std::string_view reason) {
@@ -327,7 +355,7 @@ private:
             committing_.pop_front();
             ++acknowledged_;
             if (c.messages == 0) continue;
-            if (capture_ && capture_->deliver(c.session_id, c.bytes, c.messages)) acks_sent_ += c.messages;
+            if (capture_ && capture_->deliver(c.endpoint, c.session_id, c.bytes, c.messages)) acks_sent_ += c.messages;
             else acks_dropped_ += c.messages;
         }
         return true;
@@ -366,12 +394,14 @@ private:
     std::array<char, 4096> in_buf_{};
     std::string line_;                 // stdin bytes of an unfinished line
     struct committing {
+        std::size_t endpoint = 0;      // the engine's endpoint (opts_.bindings index)
         std::string session_id;        // whose connection the acks belong to
         std::string bytes;             // the acks to send once committed
         std::size_t messages = 0;
     };
     std::deque<committing> committing_; // checkpoints written, not yet acknowledged, in order
-    std::string last_position_ = opts_.initial.position;
+    std::vector<std::string> last_position_; // per binding, for its checkpoints
+    std::uint64_t initial_documents_ = 0;    // the bindings' states' totals
     std::uint64_t acknowledged_ = 0;
     std::uint64_t acks_sent_ = 0;
     std::uint64_t acks_dropped_ = 0;
@@ -388,7 +418,16 @@ private:
 };
 
 void log_observer::on_event(const capture_event& e) {
-    const auto& c = runner.opts_.config;
+    // The endpoint's own config (its host, port and tunnel); with several bindings, lines name it.
+    const auto& b = runner.opts_.bindings[e.endpoint];
+    const auto& c = b.config;
+    const bool many = runner.opts_.bindings.size() > 1;
+    auto log = [&](log_level level, std::string_view msg, std::initializer_list<log_field> fields) {
+        if (!many) return source_socket::log(level, msg, fields);
+        std::vector<log_field> named{{"binding", b.index}, {"stream", b.stream}};
+        named.insert(named.end(), fields.begin(), fields.end());
+        source_socket::log(level, msg, named);
+    };
     auto warn_insecure = [&] {
         if (e.connection && !e.connection->warning.empty())
             log(log_level::warn, e.connection->warning, {{"host", c.host}, {"port", c.port}});
@@ -418,10 +457,11 @@ void log_observer::on_event(const capture_event& e) {
     case capture_event_kind::gave_up: {
         warn_insecure();
         auto failures = e.decision->failures;
-        runner.fatal_ = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
-                                    "max_reconnect_attempts is {})",
-                                    c.host, c.port, e.reason, failures, failures == 1 ? "" : "s",
-                                    c.max_reconnect_attempts);
+        auto why = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
+                               "max_reconnect_attempts is {})",
+                               c.host, c.port, e.reason, failures, failures == 1 ? "" : "s", c.max_reconnect_attempts);
+        if (c.fail_on_endpoint_failure) runner.fatal_ = many ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, why) : why;
+        else log(log_level::error, "endpoint gave up; the others go on", {{"error", why}});
         break;
     }
     case capture_event_kind::session_started:
@@ -485,7 +525,10 @@ std::string check_with(asio::io_context& ctx, const Connector& connector, std::s
 
 } // namespace
 
-int run_capture(const capture_options& opts) {
+int run_capture(const capture_options& given) {
+    capture_options opts = given;
+    if (!opts.flow_protocol && opts.bindings.empty()) // the command line: the config's endpoint
+        opts.bindings.push_back({0, "", "", opts.config, {}});
     std::signal(SIGPIPE, SIG_IGN);
     // Asio makes stdin and stdout non-blocking, and that flag lives on the open file
     // description, shared with the shell when they are a terminal: restore it on the way out.

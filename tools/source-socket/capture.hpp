@@ -9,15 +9,27 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace source_socket {
 
+/// One binding this process captures: its endpoint and its state.
+struct capture_binding {
+    std::uint32_t index = 0;                  ///< its place in open's bindings (captured.binding)
+    std::string stream;
+    std::string state_key;                    ///< bindingStateV1 key of its checkpoints
+    socketcap::flow::endpoint_config config;  ///< the endpoint it dials (endpoint_for)
+    socketcap::flow::binding_state initial;   ///< from open.state: totals carry on from it
+};
+
 struct capture_options {
+    /// The endpoint configuration: codec, framing, TLS and the rest every binding shares.
     socketcap::flow::endpoint_config config;
+    /// The bindings this process dials; with the Flow protocol, those its key range owns (none:
+    /// an idle shard). Empty without the Flow protocol: the config's endpoint, as binding 0.
+    std::vector<capture_binding> bindings;
     /// true: Flow `captured` messages and checkpoints; false: plain NDJSON documents.
     bool flow_protocol = true;
-    std::string state_key;                    ///< bindingStateV1 key of the checkpoints
-    socketcap::flow::binding_state initial;   ///< from open.state: totals carry on from it
     std::uint64_t max_documents = 0;          ///< stop after this many documents; 0 = never
     bool stop_on_stdin_eof = true;            ///< the Flow runtime ends a session by closing stdin
     /// opened said explicitAcknowledgements: stdin carries acknowledge lines, and committed

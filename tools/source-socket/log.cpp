@@ -50,6 +50,10 @@ void init_logging() {
 bool log_enabled(log_level level) noexcept { return level >= threshold; }
 
 void log(log_level level, std::string_view msg, std::initializer_list<log_field> fields) {
+    log(level, msg, std::span<const log_field>(fields.begin(), fields.size()));
+}
+
+void log(log_level level, std::string_view msg, std::span<const log_field> fields) {
     if (!log_enabled(level)) return;
     using namespace socketcap;
     output_buffer out;

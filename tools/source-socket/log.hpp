@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string_view>
 #include <variant>
 
@@ -35,6 +36,7 @@ struct log_field {
 void init_logging();
 bool log_enabled(log_level level) noexcept;
 void log(log_level level, std::string_view msg, std::initializer_list<log_field> fields = {});
+void log(log_level level, std::string_view msg, std::span<const log_field> fields);
 
 } // namespace source_socket
 

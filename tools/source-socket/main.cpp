@@ -6,6 +6,7 @@
 #include "protocol.hpp"
 
 #include <socketcap/flow/response.hpp>
+#include <socketcap/flow/shard.hpp>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,8 @@ Usage:
   source-socket check --config FILE  validate a config file and test the connection
   source-socket capture --config FILE [--max-docs N]
                                      capture and print documents (one JSON per line)
+  source-socket key STATE_KEY...     print each binding's place in the key space, which
+                                     shard of a split capture dials it: "<hash> <stateKey>"
   source-socket --help | --version
 
 Config files are JSON or YAML with the fields of docs/connector.md (host, port, codec, ...),
@@ -139,6 +142,11 @@ int run(int argc, char** argv) {
         socketcap::output_buffer out;
         flow::write_spec(out);
         return write_stdout(socketcap::view(out)) ? 0 : 1;
+    }
+    if (cmd == "key") {
+        if (rest.empty()) return usage_error("key needs at least one STATE_KEY");
+        for (auto k : rest) std::printf("%u %.*s\n", unsigned(flow::key_hash(k)), int(k.size()), k.data());
+        return 0;
     }
     if (cmd == "check" || cmd == "capture") {
         cli_args a = parse_args(rest, cmd == "capture");

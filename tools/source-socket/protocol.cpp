@@ -7,6 +7,7 @@
 #endif
 
 #include <socketcap/flow/response.hpp>
+#include <socketcap/flow/shard.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -116,21 +117,55 @@ std::string check_tls_support(const flow::endpoint_config& config) {
 #endif
 }
 
-std::string check_capture(const flow::parsed<flow::endpoint_config>& config,
-                          const std::vector<flow::binding_request>& bindings, std::vector<std::string>& streams) {
-    // Every problem at once, config first, then bindings: one round of fixes, not one per try.
+/// A capture's bindings with their endpoints (issue 17): each resource config parsed and
+/// merged over the endpoint config. Every problem at once, config first, then each binding.
+struct checked_capture {
+    std::vector<capture_binding> bindings; // all of open's or validate's, in order
+    std::string problems;                  // empty when all is well
+};
+
+checked_capture check_capture(const flow::parsed<flow::endpoint_config>& config,
+                              const std::vector<flow::binding_request>& bindings) {
+    checked_capture c;
     std::vector<std::string> problems;
     if (!config) problems.push_back(config.error);
-    if (bindings.size() > 1)
-        problems.push_back(fmt::format("bindings: exactly one binding is supported for now, got {}", bindings.size()));
     for (std::size_t i = 0; i < bindings.size(); ++i) {
         auto rc = flow::parse_resource_config(bindings[i].resource_config);
-        if (!rc) problems.push_back(fmt::format("bindings[{}].{}", i, rc.error));
-        else streams.push_back(rc.value.stream);
+        if (!rc) {
+            problems.push_back(fmt::format("bindings[{}].{}", i, rc.error));
+            continue;
+        }
+        capture_binding b;
+        b.index = static_cast<std::uint32_t>(i);
+        b.stream = rc.value.stream;
+        b.state_key = bindings[i].state_key.empty() ? rc.value.stream : bindings[i].state_key;
+        if (config) b.config = flow::endpoint_for(config.value, rc.value, fmt::format("bindings[{}].", i), problems);
+        c.bindings.push_back(std::move(b));
     }
     // TLS files and keys are loaded only for a configuration that parsed.
     if (config)
         if (auto e = check_tls_support(config.value); !e.empty()) problems.push_back(std::move(e));
+    c.problems = flow::join_problems(problems);
+    return c;
+}
+
+/// Tries each distinct endpoint once; a binding with an endpoint of its own is named.
+std::string check_endpoints(const flow::endpoint_config& base, const std::vector<capture_binding>& bindings,
+                            std::string& address) {
+    std::vector<std::string> problems;
+    std::vector<std::pair<std::string, std::uint16_t>> tried;
+    for (const auto& b : bindings) {
+        auto key = std::pair{b.config.host, b.config.port};
+        if (std::find(tried.begin(), tried.end(), key) != tried.end()) continue;
+        tried.push_back(key);
+        std::string where;
+        if (auto e = check_connection(b.config, &where); !e.empty()) {
+            bool own = b.config.host != base.host || b.config.port != base.port;
+            problems.push_back(own ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, e) : e);
+        } else if (address.empty()) {
+            address = where;
+        }
+    }
     return flow::join_problems(problems);
 }
 
@@ -164,34 +199,52 @@ int run_protocol() {
     }
     case flow::request_kind::validate: {
         auto cfg = flow::parse_endpoint_config(r.config);
-        std::vector<std::string> streams;
-        if (auto e = check_capture(cfg, r.bindings, streams); !e.empty()) return fail(e);
+        auto checked = check_capture(cfg, r.bindings);
+        if (!checked.problems.empty()) return fail(checked.problems);
+        std::vector<capture_binding> dial = checked.bindings;
+        if (dial.empty()) dial.push_back({0, "", "", cfg.value, {}}); // still check the endpoint
         std::string address;
-        if (auto e = check_connection(cfg.value, &address); !e.empty()) return fail(e);
+        if (auto e = check_endpoints(cfg.value, dial, address); !e.empty()) return fail(e);
         log(log_level::info, "connection check passed", {{"address", address}});
+        std::vector<std::string> streams;
+        for (const auto& b : checked.bindings) streams.push_back(b.stream);
         flow::write_validated(out, streams);
         return respond(out);
     }
     case flow::request_kind::open: {
         auto cfg = flow::parse_endpoint_config(r.config);
-        std::vector<std::string> streams;
-        if (auto e = check_capture(cfg, r.bindings, streams); !e.empty()) return fail(e);
-        if (streams.empty()) return fail("bindings: the capture has no bindings");
-        if (!r.range.full())
-            return fail("range: this capture cannot be split across shards (every shard would open the same "
-                        "connection); use one shard");
+        auto checked = check_capture(cfg, r.bindings);
+        if (!checked.problems.empty()) return fail(checked.problems);
+        if (checked.bindings.empty()) return fail("bindings: the capture has no bindings");
         capture_options opts;
         opts.config = cfg.value;
-        opts.state_key = r.bindings[0].state_key.empty() ? streams[0] : r.bindings[0].state_key;
-        opts.initial = flow::parse_binding_state(r.state, opts.state_key);
-        log(log_level::info, "capture started",
-            {{"eventType", "connectorStatus"}, {"host", opts.config.host}, {"port", opts.config.port},
-             {"codec", flow::to_string(opts.config.codec)}, {"state_key", opts.state_key},
-             {"previous_session_id", opts.initial.session_id}, {"previous_sequence", opts.initial.sequence},
-             {"documents", opts.initial.documents}, {"bytes", opts.initial.bytes}});
+        const bool many = checked.bindings.size() > 1;
+        for (auto& b : checked.bindings) {
+            // A split capture: this shard dials the bindings whose stateKey hashes into its range.
+            if (!flow::owns(r.range, b.state_key)) continue;
+            b.initial = flow::parse_binding_state(r.state, b.state_key);
+            const auto& st = b.initial;
+            if (many)
+                log(log_level::info, "capture started",
+                    {{"eventType", "connectorStatus"}, {"binding", b.index}, {"stream", b.stream},
+                     {"host", b.config.host}, {"port", b.config.port}, {"codec", flow::to_string(b.config.codec)},
+                     {"state_key", b.state_key}, {"previous_session_id", st.session_id},
+                     {"previous_sequence", st.sequence}, {"documents", st.documents}, {"bytes", st.bytes}});
+            else
+                log(log_level::info, "capture started",
+                    {{"eventType", "connectorStatus"}, {"host", b.config.host}, {"port", b.config.port},
+                     {"codec", flow::to_string(b.config.codec)}, {"state_key", b.state_key},
+                     {"previous_session_id", st.session_id}, {"previous_sequence", st.sequence},
+                     {"documents", st.documents}, {"bytes", st.bytes}});
+            opts.bindings.push_back(std::move(b));
+        }
+        if (opts.bindings.empty()) // idle, not gone: exiting would make Flow restart the shard in a loop
+            log(log_level::info, "this shard owns no endpoint",
+                {{"eventType", "connectorStatus"}, {"key_begin", r.range.key_begin}, {"key_end", r.range.key_end},
+                 {"bindings", checked.bindings.size()}});
         // Resuming needs positions in the state, acking needs to know what was committed.
-        opts.explicit_acknowledgements = opts.config.conversation.position.source != socketcap::position_source::none ||
-                                         opts.config.conversation.ack.has_value();
+        const auto& conv = opts.config.conversation;
+        opts.explicit_acknowledgements = conv.position.source != socketcap::position_source::none || conv.ack.has_value();
         flow::write_opened(out, opts.explicit_acknowledgements);
         if (!write_stdout(socketcap::view(out))) return fail("cannot write the response to stdout");
         return run_capture(opts);

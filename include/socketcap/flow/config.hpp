@@ -86,6 +86,10 @@ struct endpoint_config {
     std::optional<ssh_forwarding_config> ssh_forwarding;
     /// on_connect, heartbeat and replies; `password` is its variable "password" (a secret).
     socketcap::conversation_config conversation;
+    /// An endpoint that gives up stops the capture (false: the others go on).
+    bool fail_on_endpoint_failure = true;
+    /// Worker threads for the endpoints; 0: automatic.
+    std::size_t threads = 0;
 
     /// The framing in force: `framing`, else lines for line and json, each read for plain and
     /// base64; with base64, chunks are cut anywhere (it has no characters to keep whole).
@@ -99,16 +103,32 @@ struct endpoint_config {
     std::chrono::steady_clock::duration idle_timeout_duration() const noexcept;
 };
 
+/// A binding's resource configuration: its stream and, for a capture of several endpoints
+/// (issue 17), its own endpoint; what it leaves out comes from the endpoint configuration.
 struct resource_config {
     std::string stream;
+    std::optional<std::string> host;
+    std::optional<std::uint16_t> port;
+    std::optional<std::string> server_hostname;      ///< tls.server_hostname
+    std::optional<std::vector<std::string>> on_connect;
+    std::optional<std::string> password;             ///< secret
+    /// True when the binding names an endpoint of its own (host or port).
+    bool has_endpoint() const noexcept { return host.has_value() || port.has_value(); }
 };
 
 /// Parses and validates the endpoint configuration (a JSON object). Unknown fields are
 /// ignored (sops and newer UIs add some); null means "the default" for optional fields.
 parsed<endpoint_config> parse_endpoint_config(std::string_view json);
 
-/// Parses a binding's resource configuration: {"stream": non-empty string}.
+/// Parses a binding's resource configuration: {"stream": non-empty string} and the optional
+/// endpoint fields host, port, server_hostname, on_connect and password.
 parsed<resource_config> parse_resource_config(std::string_view json);
+
+/// The endpoint a binding dials: `base` with the binding's fields in place of its own. Its
+/// conversation is checked again (a binding's on_connect may use ${password}): the problems,
+/// each prefixed with `prefix` ("bindings[2]."), go to `problems`.
+endpoint_config endpoint_for(const endpoint_config& base, const resource_config& binding, std::string_view prefix,
+                             std::vector<std::string>& problems);
 
 /// The checks that touch the file system: a tls.* value that is a path must name a readable
 /// file. Empty when all is well. (TLS itself checks that the PEM parses and the key matches.)

@@ -29,6 +29,8 @@ inline constexpr std::array<std::string_view, 8> length_format_names{
 
 /// position.type's values.
 inline constexpr std::array<std::string_view, 2> position_type_names{"integer", "string"};
+/// endpoint_failure's values.
+inline constexpr std::array<std::string_view, 2> endpoint_failure_names{"fail", "continue"};
 /// ack.per's values.
 inline constexpr std::array<std::string_view, 2> ack_per_names{"frame", "checkpoint"};
 
@@ -229,6 +231,16 @@ inline constexpr config_field config_fields[] = {
      .has_default = true, .text = "frame",
      .description = "frame: one message per frame; checkpoint: one per committed checkpoint, for its last "
                     "position."},
+    // Many endpoints per capture (issue 17); docs/flow.md, "Many endpoints, many shards".
+    {.name = "endpoint_failure", .type = field_type::choice, .title = "When An Endpoint Gives Up",
+     .choices = endpoint_failure_names, .has_default = true, .text = "fail", .advanced = true,
+     .description = "With several bindings, each its own endpoint: fail stops the whole capture when one endpoint "
+                    "exhausts max_reconnect_attempts (so you notice); continue logs it and keeps capturing the "
+                    "others."},
+    {.name = "threads", .type = field_type::integer, .title = "Threads", .has_default = true, .value = 0,
+     .minimum = 0, .maximum = 16, .advanced = true,
+     .description = "Threads that run the endpoints of this shard: 0 means one per CPU, at most one per endpoint. "
+                    "One endpoint's documents always stay in order."},
     // Estuary's connectors' shape and names, so that Flow users' habits and the UI carry over.
     {.name = "networkTunnel", .type = field_type::object, .title = "Network Tunnel", .advanced = true, .closed = true,
      .description = "Reach a server in a private network through an SSH bastion host (a local port forward)."},

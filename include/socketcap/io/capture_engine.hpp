@@ -98,6 +98,10 @@ struct capture_endpoint {
     std::chrono::steady_clock::duration healthy_after{};
     /// Totals to start from, e.g. from a checkpoint of an earlier run.
     capture_totals initial{};
+    /// When this endpoint uses up its attempts: true, the whole capture stops
+    /// (error::reconnects_exhausted); false, only this endpoint does (the observer hears
+    /// gave_up) and the others go on; async_run completes once every endpoint has ended.
+    bool stop_capture_on_give_up = true;
     /// Renders a checkpoint: the session's progress and the endpoint's totals before this
     /// session. Empty: no checkpoints.
     std::function<void(output_buffer&, const session_progress&, const capture_totals&)> write_checkpoint;

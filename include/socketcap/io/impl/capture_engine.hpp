@@ -226,6 +226,7 @@ asio::awaitable<void> capture_engine<Connector, Codec, ReconnectPolicy, Checkpoi
             e.connection = &info;
             e.decision = &next;
             observer.on_event(e);
+            if (next.give_up && !ep.stop_capture_on_give_up) co_return; // the others go on
             if (next.give_up) {
                 finish_with(make_error_code(error::reconnects_exhausted), diag,
                             fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{})",
