@@ -8,6 +8,7 @@
 
 #include <socketcap/any_framer.hpp>
 #include <socketcap/base64_codec.hpp>
+#include <socketcap/io/bridge_sink.hpp>
 #include <socketcap/io/capture_engine.hpp>
 #include <socketcap/io/connector.hpp>
 #include <socketcap/io/tunneled_connector.hpp>
@@ -19,6 +20,7 @@
 #include <socketcap/tls/connector.hpp>
 #endif
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -30,6 +32,9 @@
 #include <array>
 #include <csignal>
 #include <deque>
+#include <functional>
+#include <sched.h>
+#include <thread>
 #include <memory>
 #include <variant>
 #include <fcntl.h>
@@ -99,6 +104,10 @@ class capture_runner;
 /// The engine's events as the connector's log lines (docs/connector.md, Logs).
 struct log_observer {
     capture_runner& runner;
+    /// The binding (opts.bindings index) of each of its engine's endpoints; empty: the same index.
+    std::vector<std::size_t> binding_of = {};
+    /// Runs on a worker thread: what touches the runner goes to the runner's thread.
+    bool on_worker = false;
     void on_event(const capture_event& e);
 };
 
@@ -157,6 +166,62 @@ public:
 
 private:
     friend struct log_observer;
+
+    /// One worker thread: its own io_context and engine (its endpoints' every coroutine).
+    struct worker {
+        asio::io_context ctx{1};
+        asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};
+        std::unique_ptr<log_observer> observer;
+        std::unique_ptr<socketcap::bridge_sink<socketcap::ordered_sink<limited_sink>>> bridge;
+        std::unique_ptr<running_capture> capture; // destroyed before ctx, as the runner's own
+        std::function<socketcap::capture_stats()> stats; // run on ctx only
+        std::function<void()> stop;                       // run on ctx only
+        socketcap::capture_stats latest;      // the last snapshot it sent (the runner's thread)
+        socketcap::capture_stats final_stats;
+        std::thread thread;
+    };
+
+    /// The workers, seen from the runner's thread: every call goes to a worker by a post.
+    struct worker_pool final : running_capture {
+        std::unique_ptr<socketcap::ordered_sink<limited_sink>> output;
+        std::vector<std::unique_ptr<worker>> workers;
+        std::size_t done = 0;
+        ~worker_pool() override { join(); }
+        void join() {
+            for (auto& w : workers) {
+                w->guard.reset();
+                w->ctx.stop();
+                if (w->thread.joinable()) w->thread.join();
+            }
+        }
+        void stop() override {
+            for (auto& w : workers) asio::post(w->ctx, [&w = *w] { w.stop(); });
+        }
+        /// The snapshots the workers sent last (refresh() asks for new ones): one stats
+        /// interval old, as the runner logs them every interval anyway.
+        socketcap::capture_stats stats() const override {
+            socketcap::capture_stats all;
+            for (const auto& w : workers) {
+                const auto& s = done == workers.size() ? w->final_stats : w->latest;
+                all.totals.bytes += s.totals.bytes;
+                all.totals.documents += s.totals.documents;
+                all.sessions += s.sessions;
+                all.failed_connects += s.failed_connects;
+                all.connected += s.connected;
+            }
+            return all;
+        }
+        void refresh(asio::io_context& home) {
+            for (auto& w : workers)
+                asio::post(w->ctx, [&w = *w, &home] {
+                    auto s = w.stats();
+                    asio::post(home, [&w, s] { w.latest = s; });
+                });
+        }
+        bool deliver(std::size_t, std::string_view, std::string_view, std::size_t) override {
+            return false; // explicit acknowledgements run on one thread (worker_threads)
+        }
+    };
 
     template <class Connector, class Codec>
     struct engine_holder final : running_capture {
@@ -263,6 +328,8 @@ private:
             }
             endpoints.push_back(std::move(ep));
         }
+        if (std::size_t threads = worker_threads(); threads > 1)
+            return start_pool<Connector, Codec>(std::move(endpoints), threads);
         auto h = std::make_unique<holder>(ctx_, std::move(endpoints));
         auto& engine = h->engine;
         auto& diag = h->diag;
@@ -276,6 +343,72 @@ private:
             shutdown();
         };
         engine.async_run(limited_, observer_, diag, done); // limit 0: a pass-through
+    }
+
+    /// Worker threads for the endpoints: `threads`, or (0) one per CPU this process may use, at
+    /// most one per binding. One thread (the runner's own) without the Flow protocol and with
+    /// explicit acknowledgements: Flow counts checkpoints in the order they reach stdout, which
+    /// several threads would not keep.
+    std::size_t worker_threads() const {
+        if (!opts_.flow_protocol || opts_.explicit_acknowledgements) return 1;
+        std::size_t n = opts_.config.threads;
+        if (n == 0) {
+            cpu_set_t set;
+            n = ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<std::size_t>(CPU_COUNT(&set)) : 1;
+        }
+        return std::min(n, opts_.bindings.size());
+    }
+
+    /// Endpoints on `threads` worker threads, each with an engine of its own (endpoint i on thread
+    /// i % threads, so one endpoint's documents stay on one thread, in order); their writes meet
+    /// in one ordered sink on this thread, through bridges.
+    template <class Connector, class Codec>
+    void start_pool(std::vector<typename engine_holder<Connector, Codec>::engine_type::endpoint_type> endpoints,
+                    std::size_t threads) {
+        using holder = engine_holder<Connector, Codec>;
+        using endpoint_type = typename holder::engine_type::endpoint_type;
+        auto pool = std::make_unique<worker_pool>();
+        pool->output = std::make_unique<socketcap::ordered_sink<limited_sink>>(limited_);
+        std::vector<std::vector<endpoint_type>> groups(threads);
+        std::vector<std::vector<std::size_t>> bindings(threads);
+        for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            groups[i % threads].push_back(std::move(endpoints[i]));
+            bindings[i % threads].push_back(i);
+        }
+        for (std::size_t w = 0; w < threads; ++w) {
+            auto& wk = *pool->workers.emplace_back(std::make_unique<worker>());
+            wk.observer = std::make_unique<log_observer>(log_observer{*this, std::move(bindings[w]), true});
+            wk.bridge = std::make_unique<socketcap::bridge_sink<socketcap::ordered_sink<limited_sink>>>(
+                *pool->output, wk.ctx.get_executor());
+            auto h = std::make_unique<holder>(wk.ctx, std::move(groups[w]));
+            auto& engine = h->engine;
+            auto& diag = h->diag;
+            wk.stats = [&engine] { return engine.stats(); };
+            wk.stop = [&engine] { engine.stop(); };
+            wk.capture = std::move(h);
+            engine.async_run(*wk.bridge, *wk.observer, diag, [this, &engine, w](std::error_code ec) {
+                auto s = engine.stats(); // on the worker; the rest on the runner's thread
+                asio::post(ctx_, [this, w, ec, s] { worker_done(w, ec, s); });
+            });
+        }
+        log(log_level::info, "endpoints on worker threads", {{"threads", threads}, {"bindings", opts_.bindings.size()}});
+        auto& p = *pool;
+        capture_ = std::move(pool);
+        for (auto& wk : p.workers) wk->thread = std::thread([&c = wk->ctx] { c.run(); });
+    }
+
+    /// A worker's engine ended; the capture ends with the last one.
+    void worker_done(std::size_t w, std::error_code ec, socketcap::capture_stats s) {
+        auto& pool = static_cast<worker_pool&>(*capture_);
+        pool.workers[w]->final_stats = s;
+        if (ec && ec != socketcap::error::reconnects_exhausted && !stopping_ && fatal_.empty())
+            fatal_ = fmt::format("cannot write to stdout: {}", ec.message());
+        if (ec && !stopping_) request_stop("an endpoint ended the capture"); // the others stop too
+        if (++pool.done < pool.workers.size()) return;
+        final_ = pool.stats();
+        if (!ec && !stopping_ && fatal_.empty())
+            fatal_ = fmt::format("every endpoint gave up ({} of them; endpoint_failure is continue)", opts_.bindings.size());
+        shutdown();
     }
 
     void fail_at_start(std::string message) {
@@ -372,6 +505,7 @@ private:
         stats_timer_.async_wait([this](std::error_code ec) {
             if (ec) return;
             auto s = capture_ ? capture_->stats() : socketcap::capture_stats{};
+            if (auto* pool = dynamic_cast<worker_pool*>(capture_.get())) pool->refresh(ctx_);
             std::uint64_t bytes = s.totals.bytes, docs = documents(s.totals.documents);
             double secs = std::chrono::duration<double>(stats_interval).count();
             log(log_level::info, "stats",
@@ -419,7 +553,7 @@ private:
 
 void log_observer::on_event(const capture_event& e) {
     // The endpoint's own config (its host, port and tunnel); with several bindings, lines name it.
-    const auto& b = runner.opts_.bindings[e.endpoint];
+    const auto& b = runner.opts_.bindings[binding_of.empty() ? e.endpoint : binding_of[e.endpoint]];
     const auto& c = b.config;
     const bool many = runner.opts_.bindings.size() > 1;
     auto log = [&](log_level level, std::string_view msg, std::initializer_list<log_field> fields) {
@@ -460,8 +594,13 @@ void log_observer::on_event(const capture_event& e) {
         auto why = fmt::format("cannot connect to {}:{}: {} (gave up after {} failed attempt{}, "
                                "max_reconnect_attempts is {})",
                                c.host, c.port, e.reason, failures, failures == 1 ? "" : "s", c.max_reconnect_attempts);
-        if (c.fail_on_endpoint_failure) runner.fatal_ = many ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, why) : why;
-        else log(log_level::error, "endpoint gave up; the others go on", {{"error", why}});
+        if (!c.fail_on_endpoint_failure) {
+            log(log_level::error, "endpoint gave up; the others go on", {{"error", why}});
+        } else {
+            auto fatal = many ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, why) : why;
+            if (!on_worker) runner.fatal_ = std::move(fatal);
+            else asio::post(runner.ctx_, [&r = runner, f = std::move(fatal)]() mutable { r.fatal_ = std::move(f); });
+        }
         break;
     }
     case capture_event_kind::session_started:

@@ -12,6 +12,7 @@
 #include <asio/posix/stream_descriptor.hpp>
 
 #include <concepts>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -32,6 +33,17 @@ concept sink = requires(S& s, asio::const_buffer b) {
     typename S::executor_type;
     s.async_write_some(b, detail::write_handler_archetype{});
 };
+
+/// asio::async_write's completion condition for a whole buffer in each write_some call.
+/// transfer_all hands a stream at most 64 KiB per call; a sink that keeps each call whole (an
+/// ordered_sink, shared by several writers) would then let another writer's bytes in between
+/// the pieces of one buffer. Asking for everything every time keeps one write one piece.
+struct write_whole_t {
+    std::size_t operator()(const std::error_code& ec, std::size_t) const noexcept {
+        return ec ? 0 : std::numeric_limits<std::size_t>::max();
+    }
+};
+inline constexpr write_whole_t write_whole{};
 
 /// A file descriptor (stdout in the connector). Non-blocking, so a blocked reader never blocks
 /// the io_context: signals and stdin still get through.

@@ -46,7 +46,8 @@ auto ordered_sink<Sink>::async_write_some(asio::const_buffer b, Token&& token) {
 
 template <sink Sink>
 void ordered_sink<Sink>::start() {
-    asio::async_write(next_, queue_.front()->buffer, [this](std::error_code ec, std::size_t n) {
+    // Whole: the next stream may itself be shared (a bridge_sink into another ordered_sink).
+    asio::async_write(next_, queue_.front()->buffer, write_whole, [this](std::error_code ec, std::size_t n) {
         auto done = std::move(queue_.front());
         queue_.pop_front();
         if (!queue_.empty()) start();

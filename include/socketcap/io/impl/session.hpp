@@ -199,7 +199,9 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
 
     auto flush = [&]() -> asio::awaitable<bool> {
         if (out.size() == 0) co_return true;
-        auto [ec, n] = co_await asio::async_write(sink, asio::buffer(out.data(), out.size()),
+        // write_whole: one write_some per buffer, so a sink shared by several sessions (an
+        // ordered_sink) never puts another session's bytes inside this one's documents.
+        auto [ec, n] = co_await asio::async_write(sink, asio::buffer(out.data(), out.size()), write_whole,
                                                   as_tuple(use_awaitable));
         (void)n;
         out.clear();
