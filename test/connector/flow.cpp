@@ -3,6 +3,9 @@
 #include <socketcap/flow/config.hpp>
 #include <socketcap/flow/request.hpp>
 #include <socketcap/flow/response.hpp>
+#include <socketcap/flow/shard.hpp>
+
+#include <highwayhash/c_bindings.h>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -590,4 +593,61 @@ TEST_CASE("state and responses with positions", "[flow][response][exactly-once]"
     write_discovered(out, codec_kind::json, document_positions::string);
     REQUIRE(p.parse(std::string(view(out))).get(e) == simdjson::SUCCESS);
     CHECK(std::string_view(e["discovered"]["bindings"].at(0)["documentSchema"]["properties"]["position"]["type"]) == "string");
+}
+
+TEST_CASE("shards: Estuary's HighwayHash rule decides which shard dials a binding", "[flow][shard]") {
+    // The library is HighwayHash as published: its test vector for key 00 01 … 1f and no input.
+    const HHKey published = {0x0706050403020100ULL, 0x0F0E0D0C0B0A0908ULL, 0x1716151413121110ULL,
+                             0x1F1E1D1C1B1A1918ULL};
+    char bytes[2] = {0, 1};
+    CHECK(HighwayHash64(published, bytes, 0) == 0x907A56DE22C26E53ULL);
+    CHECK(HighwayHash64(published, bytes, 1) == 0x7EAB43AAC7CDDD78ULL);
+    CHECK(HighwayHash64(published, bytes, 2) == 0xB8D0569AB0B53D62ULL);
+    // Estuary's key, top 32 bits: pinned, so a binding never moves between releases.
+    CHECK(key_hash("events.v1") == 1325913839u);
+    CHECK(key_hash("ep0.v1") == 2489853571u);
+    CHECK(key_hash("ep1.v1") == 3686203533u);
+    // 332757d16f0fb1cf2d4f676f85e34c6a8b85aa58f42bb081449d8eb2e4ed529f, as little-endian words.
+    const HHKey estuary = {0xcfb10f6fd1572733ULL, 0x6a4ce3856f674f2dULL, 0x81b02bf458aa858bULL, 0x9f52ede4b28e9d44ULL};
+    CHECK(key_hash("") == static_cast<std::uint32_t>(HighwayHash64(estuary, bytes, 0) >> 32));
+    CHECK(key_hash("ep0.v1") == static_cast<std::uint32_t>(HighwayHash64(estuary, "ep0.v1", 6) >> 32));
+    key_range all;
+    CHECK(owns(all, "events.v1"));
+    CHECK(owns(key_range{1325913839u, 1325913839u}, "events.v1")); // inclusive at both ends
+    CHECK(!owns(key_range{0, 1325913838u}, "events.v1"));
+    CHECK(!owns(key_range{1325913840u, 0xFFFFFFFFu}, "events.v1"));
+}
+
+TEST_CASE("resource config: a binding's own endpoint over the endpoint config", "[flow][config][bindings]") {
+    auto rc = parse_resource_config(
+        R"({"stream":"b","host":"10.0.0.7","port":9001,"server_hostname":"b.example","on_connect":["SUB b\r\n","AUTH ${password}\r\n"],"password":"pw"})");
+    INFO(rc.error);
+    REQUIRE(rc);
+    CHECK(rc.value.has_endpoint());
+    auto base = parse_endpoint_config(R"({"host":"h","port":1,"on_connect":["HELLO\r\n"],"codec":"json"})");
+    REQUIRE(base);
+    std::vector<std::string> problems;
+    auto c = endpoint_for(base.value, rc.value, "bindings[3].", problems);
+    CHECK(problems.empty());
+    CHECK(c.host == "10.0.0.7");
+    CHECK(c.port == 9001);
+    CHECK(c.tls.server_hostname == "b.example");
+    CHECK(c.codec == codec_kind::json); // the rest is the endpoint config's
+    CHECK(c.conversation.on_connect == std::vector<std::string>{"SUB b\r\n", "AUTH ${password}\r\n"});
+    CHECK(c.conversation.variables == std::vector<std::pair<std::string, std::string>>{{"password", "pw"}});
+    auto plain = parse_resource_config(R"({"stream":"a"})");
+    REQUIRE(plain);
+    CHECK(!plain.value.has_endpoint());
+    auto same = endpoint_for(base.value, plain.value, "bindings[0].", problems);
+    CHECK(same.host == "h");
+    CHECK(same.conversation.on_connect == std::vector<std::string>{"HELLO\r\n"});
+    // A binding's messages are checked as the endpoint's are, and named with the binding.
+    auto needs = parse_resource_config(R"({"stream":"c","on_connect":["AUTH ${password}","${nope}"]})");
+    REQUIRE(needs);
+    endpoint_for(base.value, needs.value, "bindings[2].", problems);
+    CHECK(problems == std::vector<std::string>{"bindings[2].password: is required: a message uses ${password}"});
+    CHECK(parse_resource_config(R"({"stream":"d","host":"a b","port":0,"on_connect":"x","password":[1]})").error ==
+          "host: must not contain spaces; port: must be an integer from 1 to 65535, got 0; "
+          R"(on_connect: must be an array of strings, got "x"; )"
+          "password: must be a string, got an array (the value is not shown: it may be secret)");
 }

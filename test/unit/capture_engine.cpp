@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -367,4 +368,27 @@ TEST_CASE("capture_engine: partial writes of a slow sink never interleave two en
     CHECK(from_b.size() == 50);
     engine.stop();
     ctx.poll();
+}
+
+TEST_CASE("capture_engine: an endpoint that gives up alone leaves the others running, then the run ends") {
+    harness<fixed_delay> h;
+    scripted_connector a("a", 1, 5s), b("b", 2, 5s);
+    a.refuse().refuse();
+    b.accept([](auto& t) { t.data("b1\n").pause(10s).data("b2\n").eof(); }).refuse();
+    auto ea = h.make_endpoint(a, fixed_delay(1s, 1));
+    auto eb = h.make_endpoint(b, fixed_delay(1s, 0));
+    ea.stop_capture_on_give_up = false;
+    eb.stop_capture_on_give_up = false;
+    h.start({std::move(ea), std::move(eb)});
+    h.advance(1s); // a: refused twice, gives up; b keeps going
+    CHECK(std::count(h.observer.lines.begin(), h.observer.lines.end(), "1000 #0 gave up (Connection refused)") == 1);
+    REQUIRE(!h.result);
+    CHECK(h.engine->stats(1).connected == 1);
+    h.advance(9s); // b2, the server closes; its one reconnect is refused: b gives up too
+    h.advance(1s);
+    REQUIRE(h.result);
+    CHECK(!*h.result); // nobody stopped the capture: every endpoint ended by itself
+    CHECK(h.diag.empty());
+    CHECK(outputs(h.sink.str()) == std::vector<std::string>{"b1", "checkpoint seq=1 total_docs=1 total_bytes=3", "b2",
+                                                            "checkpoint seq=2 total_docs=2 total_bytes=6"});
 }
