@@ -33,7 +33,8 @@ runs until the whole log is committed (and, for `retransmit`, acknowledged to th
 until it has been quiet for 2 s (then the verdict says what is missing); then stdin is closed and
 it must exit 0.
 
-Two servers, each with one connection at a time (a new connection replaces the old one):
+Two servers, each with one connection at a time (a new connection replaces the old one), and a
+relay for a real HL7 sender:
   seq         reads "RESUME <n>\\n" on each connection, then sends "<n> <payload>\\n" onwards.
               Connector: codec line, position.pattern "^(\\\\d+) ", on_connect "RESUME ${next_position}\\n".
   retransmit  reads "HELLO <session_id>\\n" (on_connect), then resends every unacked message in order,
@@ -42,10 +43,20 @@ Two servers, each with one connection at a time (a new connection replaces the o
               Every ACK is checked when it arrives: the runtime must already have committed that
               message *from that connection's session* (the documents carry session_id), and it
               must have been sent on that connection; else the test fails at once.
-Both write in random bursts with pauses, cut lines (and UTF-8 characters) across writes, and now
-and then end a connection abruptly (FIN or RST, at a line boundary or in the middle of a line) to
-force reconnects within a run. Payloads have spaces, quotes, backslashes, tabs and UTF-8 (2, 3 and
-4 bytes).
+  hl7         (c), `--kind hl7`, no kills: python3-hl7's MLLPClient sends 40 HL7 v2 messages (control
+              ids of several shapes, UTF-8, escapes) to a relay that the connector dials; the
+              client waits for an answer after each. Connector: framing mllp, position.pattern
+              "MSH\\|(?:[^|\\r]*\\|){8}([^|\\r]*)" (MSH-10) with type string, and the ACK of
+              issue 16's brief: "\\x0bMSH|^~\\\\&|CAP|SOCKETCAP|||${time}||ACK|${position}|P|2.5
+              \\rMSA|AA|${position}\\r\\x1c\\r" per frame. The relay checks each ACK when it arrives,
+              before passing it on: its message must be committed. The client checks its bytes
+              exactly (MSH-7 an RFC 3339 time) and that python-hl7 reads MSH-9 ACK, MSH-10 and
+              MSA-2 the control id, MSA-1 AA. One connection only; the committed documents must be
+              the messages exactly (segment CRs kept), keyed by control id.
+The seq and retransmit servers write in random bursts with pauses, cut lines (and UTF-8
+characters) across writes, and now and then end a connection abruptly (FIN or RST, at a line
+boundary or in the middle of a line) to force reconnects within a run. Payloads have spaces,
+quotes, backslashes, tabs and UTF-8 (2, 3 and 4 bytes).
 
 Verdict, per kind: every position 1..M committed, none other; for each position the document
 Flow keeps (the last committed) has data.value "<position> <payload>" exactly and is not partial;
@@ -61,8 +72,8 @@ The seed fixes every random choice of the test (log, bursts, cuts, closes, kill 
 points, folds); thread and process scheduling still vary from run to run. A failure prints the
 seed and the command to run that kind again.
 
-Usage: crash_test.py [--kills N] [--seed S] [--kind seq|retransmit|both] [--messages M]
-                     [--connector PATH] [--keep] [--self-test]
+Usage: crash_test.py [--kills N] [--seed S] [--kind seq|retransmit|both|hl7] [--messages M]
+                     [--hl7-messages N] [--connector PATH] [--keep] [--self-test]
 Defaults are the short form run by `meson test --suite exactly_once` (10 kills per kind, 1000
 messages); scripts/crash-test is the long form (60 kills, 2000 messages, a fresh seed).
 --self-test runs the test against standin_connector.py, a Python stand-in: as written it must
@@ -154,15 +165,18 @@ class Committed:
         self.docs = []            # every committed document, in commit order
         self.keys = set()         # (position, session_id) committed
         self.positions = set()
+        self.first_commit = {}    # position -> when it was first committed (time.monotonic())
         self.violations = []      # found by the server threads
 
     def add(self, docs):
+        now = time.monotonic()
         with self.lock:
             for d in docs:
                 self.docs.append(d)
                 p = d.get('position')
                 self.keys.add((p, d.get('session_id')))
                 self.positions.add(p)
+                self.first_commit.setdefault(p, now)
 
     def has(self, position, session_id):
         with self.lock:
@@ -186,11 +200,13 @@ class Preempted(Exception):
 
 class Server(threading.Thread):
     handshake = None  # regex of the first line the connector must send
+    string_positions = False
 
     def __init__(self, log, rng, committed):
         super().__init__(daemon=True)
         self.log, self.rng, self.committed = log, rng, committed
         self.m = len(log) - 1
+        self.expected = {i: f'{i} {log[i]}' for i in range(1, self.m + 1)}  # position -> data.value
         self.limit = self.m  # new messages are produced up to here (the runtime sets it per run)
         self.lis = socket.socket()
         self.lis.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -460,6 +476,175 @@ class RetransmitServer(Server):
 
 
 # --------------------------------------------------------------------------------------------
+# (c) A real HL7 sender: python3-hl7's MLLPClient, through a relay (it dials, and so does the
+# connector), waiting for the connector's own ACK after every message.
+
+SB, EB, CR = b'\x0b', b'\x1c', b'\r'
+HL7_ACK = ('\\x0bMSH|^~\\\\&|CAP|SOCKETCAP|||${time}||ACK|${position}|P|2.5\\rMSA|AA|${position}\\r'
+           '\\x1c\\r')  # the template as a user types it (escapes for the template parser)
+
+
+def hl7_messages(rng, n):
+    """n HL7 v2 messages with distinct control ids (MSH-10) of several shapes, UTF-8 names, escapes."""
+    msh = 'MSH|^~\\&|LAB|GOOD HEALTH|EHR|GOOD HEALTH|20240105{t:06d}||{type}|{id}|P|2.5.1|||AL|NE||UNICODE UTF-8'
+    names = ['Doe^John^Q', 'Müller^Zoë', 'Tanaka^Hanako~田中^花子', "O'Brien^Seán", 'Ngô^Bảo Châu']
+    out = []
+    for i in range(1, n + 1):
+        cid = rng.choice((f'MSG{i:05d}', f'{20240105083000 + i}', f'A{i}-{rng.randint(0, 999):03d}.x'))
+        kind = rng.choice(('ADT^A01^ADT_A01', 'ORU^R01^ORU_R01', 'ADT^A08^ADT_A01'))
+        segs = [msh.format(t=i, type=kind, id=cid), f'PID|1||{100000 + i}^^^GOOD HEALTH^MR||{rng.choice(names)}']
+        if kind.startswith('ORU'):
+            segs += [f'OBX|1|NM|15545^GLUCOSE||{rng.randint(60, 300)}|mg/dl|70_105|H|||F',
+                     'OBX|2|TX|NOTE^Comment||fasting: no\\X0A\\see chart|||||F']
+        out.append('\r'.join(segs))
+    return out
+
+
+def control_id(message):
+    return message.split('\r')[0].split('|')[9]
+
+
+def package_exists(pkg):
+    """True when apt knows the package (installed or installable); None without apt."""
+    if not shutil.which('apt-cache'):
+        return None
+    r = subprocess.run(['apt-cache', 'show', '--no-all-versions', pkg],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def hl7_module():
+    try:
+        import hl7
+        import hl7.client
+        return hl7
+    except ImportError:
+        return None
+
+
+class Hl7Relay:
+    """Sender leg in (MLLPClient), connector leg out; forwards the sender's bytes as they come and
+    the connector's ACKs frame by frame. Each ACK is checked when it reaches the relay, before the
+    sender sees it: its message must be committed, and its bytes exactly the template's."""
+    kind = 'hl7'
+    string_positions = True
+
+    def __init__(self, messages, committed):
+        self.messages, self.committed = messages, committed
+        self.expected = {control_id(m): m for m in messages}
+        self.m = len(messages)
+        self.limit = self.m
+        self.hold_request, self.holding = threading.Event(), threading.Event()
+        self.lis_in, self.lis_out = self.listener(), self.listener()
+        self.port = self.lis_out.getsockname()[1]
+        self.acked = set()
+        self.ack_delays = []   # seconds from the message's commit to its ACK reaching the relay
+        self.sender_done = False
+        self.stopping = False
+        self.stats = dict(connections=0)
+        self.threads = [threading.Thread(target=self.guard, args=(f,), daemon=True) for f in (self.relay, self.sender)]
+
+    @staticmethod
+    def listener():
+        lis = socket.socket()
+        lis.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lis.bind(('127.0.0.1', 0))
+        lis.listen(4)
+        lis.settimeout(0.05)
+        return lis
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def guard(self, f):
+        try:
+            f()
+        except Exception as e:  # reported by the runtime, never swallowed
+            if not self.stopping:
+                self.committed.violation(f'hl7 {f.__name__}: {type(e).__name__}: {e}')
+
+    def accept(self, lis):
+        end = time.monotonic() + STEP_TIMEOUT
+        while not self.stopping and time.monotonic() < end:
+            try:
+                conn, _ = lis.accept()
+                return conn
+            except socket.timeout:
+                continue
+        raise Failure('nobody connected to the relay')
+
+    def sender(self):
+        hl7 = hl7_module()
+        client = hl7.client.MLLPClient('127.0.0.1', self.lis_in.getsockname()[1])
+        client.socket.settimeout(STEP_TIMEOUT)  # a deadline, in case no ACK comes
+        try:
+            for m in self.messages:
+                cid = control_id(m)
+                ack = client.send_message(m)  # blocks until the answer (the relay forwards whole frames)
+                self.check_ack(hl7, cid, ack)
+                self.acked.add(cid)
+        finally:
+            client.close()
+        self.sender_done = True
+
+    def check_ack(self, hl7, cid, ack):
+        t = rb'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z'
+        want = (rb'\x0bMSH\|\^~\\&\|CAP\|SOCKETCAP\|\|\|' + t + rb'\|\|ACK\|' + re.escape(cid.encode()) +
+                rb'\|P\|2\.5\rMSA\|AA\|' + re.escape(cid.encode()) + rb'\r\x1c\r')
+        if not re.fullmatch(want, ack):
+            return self.committed.violation(f'hl7: the sender got {ack!r} for {cid}, expected the configured ACK')
+        msg = hl7.parse(ack[1:-2].decode())  # as the sender's HL7 library reads it
+        got = [str(msg.segment('MSH')[9]), str(msg.segment('MSH')[10]), str(msg.segment('MSA')[1]),
+               str(msg.segment('MSA')[2])]
+        if got != ['ACK', cid, 'AA', cid]:
+            self.committed.violation(f'hl7: python-hl7 reads the ACK for {cid} as MSH-9, MSH-10, MSA-1, MSA-2 = {got}')
+
+    def relay(self):
+        conn = self.accept(self.lis_out)
+        self.stats['connections'] += 1
+        snd = self.accept(self.lis_in)
+        back = b''
+        with conn, snd, selectors.DefaultSelector() as sel:
+            sel.register(snd, selectors.EVENT_READ)
+            sel.register(conn, selectors.EVENT_READ)
+            sel.register(self.lis_out, selectors.EVENT_READ)
+            while not self.stopping:
+                for key, _ in sel.select(0.05):
+                    if key.fileobj is self.lis_out:
+                        return self.committed.violation('hl7: the connector connected a second time')
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return  # the sender is done, or the connector went away: the end
+                    if key.fileobj is snd:
+                        conn.sendall(data)
+                        continue
+                    back += data
+                    while EB + CR in back:
+                        end = back.index(EB + CR) + 2
+                        frame, back = back[:end], back[end:]
+                        m = re.match(rb'\x0bMSH\|(?:[^|\r]*\|){8}([^|\r]*)', frame)
+                        cid = m.group(1).decode() if m else None
+                        with self.committed.lock:
+                            at = self.committed.first_commit.get(cid)
+                        if at is None:
+                            self.committed.violation(f'hl7: an ACK for {cid!r} before the runtime committed it: {frame!r}')
+                        else:
+                            self.ack_delays.append(time.monotonic() - at)
+                        snd.sendall(frame)
+
+    def complete(self):
+        return self.sender_done
+
+    def stop(self):
+        self.stopping = True
+        for t in self.threads:
+            t.join(STEP_TIMEOUT)
+        self.lis_in.close()
+        self.lis_out.close()
+
+
+# --------------------------------------------------------------------------------------------
 # The runtime.
 
 def open_request(config, state):
@@ -654,7 +839,7 @@ class Runtime:
     def committed_all(self):
         with self.committed.lock:
             return len(self.committed.positions) >= self.server.m and \
-                all(i in self.committed.positions for i in range(1, self.server.m + 1))
+                all(k in self.committed.positions for k in self.server.expected)
 
     def server_status(self):
         s = self.server
@@ -672,31 +857,33 @@ class Runtime:
 # --------------------------------------------------------------------------------------------
 # The verdict.
 
-def verdict(kind, log, docs, state, server):
-    m = len(log) - 1
+def verdict(kind, server, docs, state):
+    expected, m = server.expected, server.m
     by_key, problems = {}, []
-    if kind == 'retransmit' and len(server.acked) != m:
+    show_keys = ranges if not server.string_positions else (lambda ks: ', '.join(map(str, sorted(ks)[:30])))
+    if hasattr(server, 'acked') and len(server.acked) != m:
         problems.append(f'the server got no ACK for {m - len(server.acked)} messages: '
-                        f'{ranges(set(range(1, m + 1)) - server.acked)}')
+                        f'{show_keys(set(expected) - server.acked)}')
     fragments = 0
     for d in docs:
         p = d.get('position')
         if d.get('partial') and p == f'{d.get("session_id")}/{d.get("sequence")}':
-            fragments += 1  # a line cut by the connection's end: a key of its own, resent in full
+            fragments += 1  # a frame cut by the connection's end: a key of its own, resent in full
             continue
-        if not isinstance(p, int) or isinstance(p, bool):
-            problems.append(f'a committed document has no integer position: {short(d, 300)}')
+        if isinstance(p, bool) or not isinstance(p, str if server.string_positions else int):
+            problems.append(f'a committed document has no {"string" if server.string_positions else "integer"} '
+                            f'position: {short(d, 300)}')
             continue
         by_key.setdefault(p, []).append(d)
-    missing = [p for p in range(1, m + 1) if p not in by_key]
-    extra = [p for p in by_key if not 1 <= p <= m]
+    missing = [p for p in expected if p not in by_key]
+    extra = [p for p in by_key if p not in expected]
     if missing:
-        problems.append(f'LOST: {len(missing)} positions never committed: {ranges(missing)}')
+        problems.append(f'LOST: {len(missing)} positions never committed: {show_keys(missing)}')
     if extra:
-        problems.append(f'{len(extra)} positions outside 1..{m} committed: {ranges(extra)}')
+        problems.append(f'{len(extra)} positions committed that the log does not have: {show_keys(extra)}')
     wrong, corrupt = [], []
-    for p in sorted(k for k in by_key if 1 <= k <= m):
-        want = f'{p} {log[p]}'
+    for p in sorted(k for k in by_key if k in expected):
+        want = expected[p]
         kept = by_key[p][-1]  # Flow keeps the last document committed under a key
         value = kept.get('data', {}).get('value')
         if value != want or kept.get('partial'):
@@ -722,7 +909,11 @@ def verdict(kind, log, docs, state, server):
 def connector_config(kind, port):
     cfg = {'host': '127.0.0.1', 'port': port, 'codec': 'line', 'position': {'pattern': '^(\\d+) '},
            'reconnect_delay': 0.02, 'connection_timeout': 5}
-    if kind == 'seq':
+    if kind == 'hl7':  # MSH-10, the control id, as the brief of issue 16 writes it
+        cfg['framing'] = {'type': 'mllp'}
+        cfg['position'] = {'pattern': 'MSH\\|(?:[^|\\r]*\\|){8}([^|\\r]*)', 'type': 'string'}
+        cfg['ack'] = {'message': HL7_ACK, 'per': 'frame'}
+    elif kind == 'seq':
         cfg['on_connect'] = ['RESUME ${next_position}\n']
     else:
         cfg['on_connect'] = ['HELLO ${session_id}\n']
@@ -744,9 +935,14 @@ def check_discover(argv, env, cfg):
 
 def run_kind(kind, args, seed, tmp):
     rng = random.Random(f'{seed}/{kind}')
-    log = make_log(rng, args.messages)
     committed = Committed()
-    server = (SequenceServer if kind == 'seq' else RetransmitServer)(log, random.Random(rng.random()), committed)
+    if kind == 'hl7':
+        server = Hl7Relay(hl7_messages(rng, args.hl7_messages), committed)
+        kills = 0  # python-hl7's client does not resend: the ACK path is what is checked here
+    else:
+        log = make_log(rng, args.messages)
+        server = (SequenceServer if kind == 'seq' else RetransmitServer)(log, random.Random(rng.random()), committed)
+        kills = args.kills
     cfg = connector_config(kind, server.port)
     env = dict(os.environ, LOG_LEVEL='info')
     if args.bug:
@@ -759,24 +955,30 @@ def run_kind(kind, args, seed, tmp):
     start = time.monotonic()
     try:
         plan = []
-        while len(plan) < args.kills:
+        while len(plan) < kills:
             block = MOMENTS[:]
             rng.shuffle(block)
             plan += block
-        share = args.messages // (args.kills + 1)
-        for i, moment in enumerate(plan[:args.kills]):  # kill points spread over the log
+        share = server.m // (kills + 1)
+        for i, moment in enumerate(plan[:kills]):  # kill points spread over the log
             server.limit = (i + 2) * share  # the server produces the log over time
             runtime.life(moment, (i + 1) * share)
-        server.limit = args.messages
+        server.limit = server.m
         runtime.life(None, 0)
         runtime.check_violations()
     finally:
         runtime.cleanup()
         server.stop()
     elapsed = time.monotonic() - start
-    problems, dups, duplicated, fragments = verdict(kind, log, committed.docs, runtime.state, server)
+    problems, dups, duplicated, fragments = verdict(kind, server, committed.docs, runtime.state)
     if problems:
         raise Failure('\n'.join(problems) + f'\n  (connector log: {runtime.log_path})')
+    if kind == 'hl7':
+        d = sorted(server.ack_delays)
+        return (f'hl7: {server.m} messages from python3-hl7\'s MLLPClient, {len(server.acked)} correct ACKs from the '
+                f'connector, each after its commit ({1000 * d[0]:.1f} to {1000 * d[-1]:.1f} ms later, '
+                f'median {1000 * d[len(d) // 2]:.1f}); {runtime.commits} commits; {len(committed.docs)} documents '
+                f'committed, {dups} duplicates, {fragments} partial fragments; {elapsed:.1f} s')
     kills = sum(runtime.kills.values())
     order = MOMENTS + ['idle']
     detail = ', '.join(f'{k} {runtime.kills[k]}' for k in order if k in runtime.kills)
@@ -823,7 +1025,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--kills', type=int, default=10, help='SIGKILLs per server kind (default 10)')
     ap.add_argument('--seed', default='1', help='fixes every random choice (default 1; "random" for a fresh one)')
-    ap.add_argument('--kind', choices=('seq', 'retransmit', 'both'), default='both')
+    ap.add_argument('--kind', choices=('seq', 'retransmit', 'both', 'hl7'), default='both',
+                    help='both: seq and retransmit (default); hl7: case (c), python3-hl7\'s MLLP client')
+    ap.add_argument('--hl7-messages', type=int, default=40, help='messages the HL7 sender sends (default 40)')
     ap.add_argument('--messages', type=int, default=1000, help='messages in each server\'s log (default 1000)')
     ap.add_argument('--connector', default=os.environ.get('SOURCE_SOCKET'), help='default: $SOURCE_SOCKET')
     ap.add_argument('--keep', action='store_true', help='keep the connector logs even when the test passes')
@@ -838,7 +1042,18 @@ def main():
         return 1
     args.argv, args.bug, args.check_discover = [args.connector], '', True
     kinds = ('seq', 'retransmit') if args.kind == 'both' else (args.kind,)
-    print(f'crash test: seed {args.seed}, {args.kills} kills per kind, {args.messages} messages')
+    if 'hl7' in kinds and not hl7_module():
+        exists = package_exists('python3-hl7')
+        if not exists:
+            print('SKIP: needs the package python3-hl7, which this system does not have '
+                  f'({"apt does not know it" if exists is False else "no apt"})')
+            return 77
+        print('FAIL: the package python3-hl7 is not installed; run scripts/bootstrap')
+        return 1
+    if args.kind == 'hl7':
+        print(f'crash test, case (c): seed {args.seed}, {args.hl7_messages} HL7 messages')
+    else:
+        print(f'crash test: seed {args.seed}, {args.kills} kills per kind, {args.messages} messages')
     failed = 0
     for kind in kinds:
         tmp = tempfile.mkdtemp(prefix=f'socketcap-crash-{kind}-')
