@@ -33,8 +33,9 @@ runs until the whole log is committed (and, for `retransmit`, acknowledged to th
 until it has been quiet for 2 s (then the verdict says what is missing); then stdin is closed and
 it must exit 0.
 
-Two servers, each with one connection at a time (a new connection replaces the old one), and a
-relay for a real HL7 sender:
+Servers (one connection at a time: a new connection replaces the old one), and a relay for a
+real HL7 sender; the brief's two kinds first, then three that cover the other position and ack
+settings the same way:
   seq         reads "RESUME <n>\\n" on each connection, then sends "<n> <payload>\\n" onwards.
               Connector: codec line, position.pattern "^(\\\\d+) ", on_connect "RESUME ${next_position}\\n".
   retransmit  reads "HELLO <session_id>\\n" (on_connect), then resends every unacked message in order,
@@ -43,6 +44,12 @@ relay for a real HL7 sender:
               Every ACK is checked when it arrives: the runtime must already have committed that
               message *from that connection's session* (the documents carry session_id), and it
               must have been sent on that connection; else the test fails at once.
+  counted     seq, but its lines are just "<payload>\\n" (some empty): position.counted.
+  json        seq, but NDJSON {"seq": n, "payload": ..., "n": [...]}: codec json, position.pointer "/seq";
+              `data` must be the object.
+  cumulative  retransmit, but "ACK <n>" acknowledges every message up to n: ack per checkpoint.
+              Each ACK: every message up to n sent on that connection must be committed from its
+              session.
   hl7         (c), `--kind hl7`, no kills: python3-hl7's MLLPClient sends 40 HL7 v2 messages (control
               ids of several shapes, UTF-8, escapes) to a relay that the connector dials; the
               client waits for an answer after each. Connector: framing mllp, position.pattern
@@ -53,29 +60,31 @@ relay for a real HL7 sender:
               exactly (MSH-7 an RFC 3339 time) and that python-hl7 reads MSH-9 ACK, MSH-10 and
               MSA-2 the control id, MSA-1 AA. One connection only; the committed documents must be
               the messages exactly (segment CRs kept), keyed by control id.
-The seq and retransmit servers write in random bursts with pauses, cut lines (and UTF-8
+All but hl7 write in random bursts with pauses, cut lines (and UTF-8
 characters) across writes, and now and then end a connection abruptly (FIN or RST, at a line
 boundary or in the middle of a line) to force reconnects within a run. Payloads have spaces,
 quotes, backslashes, tabs and UTF-8 (2, 3 and 4 bytes).
 
 Verdict, per kind: every position 1..M committed, none other; for each position the document
-Flow keeps (the last committed) has data.value "<position> <payload>" exactly and is not partial;
+Flow keeps (the last committed) has exactly the message's `data` ({"value": "<position>
+<payload>"} for seq) and is not partial;
 an earlier copy that differs and is not partial is a failure too (corruption, not duplication).
 A line cut by a connection's end is committed as a `partial` document whose position is
 "<session_id>/<sequence>" (docs/connector.md): a key of its own that no log position equals; the
 line itself comes again in full. Such fragments are counted and printed, not failed; any other
 document without an integer position fails.
-For `seq` the final committed state's position must be M. Printed: kills survived per moment,
+For seq, counted and json the final committed state's position must be M. Printed: kills survived per moment,
 runs, documents committed, duplicates removed by key, reconnects the server forced, ACKs.
 
 The seed fixes every random choice of the test (log, bursts, cuts, closes, kill moments and
 points, folds); thread and process scheduling still vary from run to run. A failure prints the
 seed and the command to run that kind again.
 
-Usage: crash_test.py [--kills N] [--seed S] [--kind seq|retransmit|both|hl7] [--messages M]
-                     [--hl7-messages N] [--connector PATH] [--keep] [--self-test]
-Defaults are the short form run by `meson test --suite exactly_once` (10 kills per kind, 1000
-messages); scripts/crash-test is the long form (60 kills, 2000 messages, a fresh seed).
+Usage: crash_test.py [--kills N] [--seed S] [--kind all|both|seq|counted|json|retransmit|cumulative|hl7]
+                     [--messages M] [--hl7-messages N] [--connector PATH] [--keep] [--self-test]
+Defaults are the short form run by `meson test --suite exactly_once` (every kind but hl7, 10
+kills each, 1000 messages); scripts/crash-test is the long form (60 kills per kind, 2000
+messages, a fresh seed). --kind both runs the brief's two kinds only.
 --self-test runs the test against standin_connector.py, a Python stand-in: as written it must
 pass, and with each of its deliberate bugs (ack-early, resume-skip, resume-emitted, ack-any-conn)
 it must fail.
@@ -206,7 +215,7 @@ class Server(threading.Thread):
         super().__init__(daemon=True)
         self.log, self.rng, self.committed = log, rng, committed
         self.m = len(log) - 1
-        self.expected = {i: f'{i} {log[i]}' for i in range(1, self.m + 1)}  # position -> data.value
+        self.expected = {i: self.data(i) for i in range(1, self.m + 1)}  # position -> the document's data
         self.limit = self.m  # new messages are produced up to here (the runtime sets it per run)
         self.lis = socket.socket()
         self.lis.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -222,6 +231,10 @@ class Server(threading.Thread):
 
     def line(self, i):
         return f'{i} {self.log[i]}\n'.encode()
+
+    def data(self, i):
+        """The document's `data` for message i (the line codec's)."""
+        return {'value': f'{i} {self.log[i]}'}
 
     # -- plumbing
     def run(self):
@@ -416,6 +429,28 @@ class SequenceServer(Server):
         return True
 
 
+class CountedServer(SequenceServer):
+    """The sequence server without numbers in its lines: the connector counts them."""
+    kind = 'counted'
+
+    def line(self, i):
+        return f'{self.log[i]}\n'.encode()
+
+    def data(self, i):
+        return {'value': self.log[i]}
+
+
+class JsonSequenceServer(SequenceServer):
+    """The sequence server writing NDJSON, the position at /seq."""
+    kind = 'json'
+
+    def line(self, i):
+        return (json.dumps(self.data(i), ensure_ascii=False) + '\n').encode()
+
+    def data(self, i):
+        return {'seq': i, 'payload': self.log[i], 'n': [i % 7, None, i * 0.5]}
+
+
 class RetransmitServer(Server):
     kind = 'retransmit'
     handshake = re.compile(rb'HELLO ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\n')
@@ -475,6 +510,31 @@ class RetransmitServer(Server):
         return len(self.acked) == self.m
 
 
+class CumulativeServer(RetransmitServer):
+    """The retransmit server whose "ACK <n>" acknowledges every message up to n (the connector acks
+    per checkpoint): each message up to n sent on this connection must be committed from its session."""
+    kind = 'cumulative'
+
+    def on_line(self, line):
+        m = re.fullmatch(rb'ACK (\d+)\n', line)
+        if not m:
+            return self.committed.violation(f'cumulative server: expected "ACK <n>\\n", got {line!r}')
+        n = int(m.group(1))
+        self.acks += 1
+        where = f'ACK {n} on the connection of session {self.session_id}'
+        if n not in self.sent_here:
+            self.committed.violation(f'cumulative server: {where}, but message {n} was not sent on it')
+        if n in self.acked_here:
+            self.committed.violation(f'cumulative server: {where} again (it acknowledged {n} already)')
+        covered = sorted(i for i in self.sent_here if i <= n and i not in self.acked_here)
+        early = [i for i in covered if not self.committed.has(i, self.session_id)]
+        if early:
+            self.committed.violation(f'cumulative server: {where} before the runtime committed messages '
+                                     f'{ranges(early, 10)} from that session')
+        self.acked_here.update(covered)
+        self.acked.update(covered)
+
+
 # --------------------------------------------------------------------------------------------
 # (c) A real HL7 sender: python3-hl7's MLLPClient, through a relay (it dials, and so does the
 # connector), waiting for the connector's own ACK after every message.
@@ -531,7 +591,7 @@ class Hl7Relay:
 
     def __init__(self, messages, committed):
         self.messages, self.committed = messages, committed
-        self.expected = {control_id(m): m for m in messages}
+        self.expected = {control_id(m): {'value': m} for m in messages}
         self.m = len(messages)
         self.limit = self.m
         self.hold_request, self.holding = threading.Event(), threading.Event()
@@ -646,6 +706,9 @@ class Hl7Relay:
 
 # --------------------------------------------------------------------------------------------
 # The runtime.
+
+SERVERS = {s.kind: s for s in (SequenceServer, CountedServer, JsonSequenceServer, RetransmitServer, CumulativeServer)}
+
 
 def open_request(config, state):
     """As test/connector/capture_lines.hpp open_request builds it."""
@@ -885,18 +948,18 @@ def verdict(kind, server, docs, state):
     for p in sorted(k for k in by_key if k in expected):
         want = expected[p]
         kept = by_key[p][-1]  # Flow keeps the last document committed under a key
-        value = kept.get('data', {}).get('value')
+        value = kept.get('data')
         if value != want or kept.get('partial'):
             wrong.append(f'  position {p}: kept {short(value)}{" (partial)" if kept.get("partial") else ""}, '
                          f'the log has {short(want)}')
         for d in by_key[p][:-1]:
-            if d.get('data', {}).get('value') != want and not d.get('partial'):
+            if d.get('data') != want and not d.get('partial'):
                 corrupt.append(f'  position {p}: a copy {short(d.get("data"))}, the log has {short(want)}')
     if wrong:
         problems.append(f'{len(wrong)} positions whose document differs from the log:\n' + '\n'.join(wrong[:10]))
     if corrupt:
         problems.append(f'{len(corrupt)} duplicates that are not the same message:\n' + '\n'.join(corrupt[:10]))
-    if kind == 'seq':
+    if kind in ('seq', 'counted', 'json'):
         pos = state.get('bindingStateV1', {}).get(STATE_KEY, {}).get('position')
         if pos != m:
             problems.append(f'the committed state\'s position is {pos!r}, expected {m}: {short(state, 300)}')
@@ -913,11 +976,15 @@ def connector_config(kind, port):
         cfg['framing'] = {'type': 'mllp'}
         cfg['position'] = {'pattern': 'MSH\\|(?:[^|\\r]*\\|){8}([^|\\r]*)', 'type': 'string'}
         cfg['ack'] = {'message': HL7_ACK, 'per': 'frame'}
-    elif kind == 'seq':
+    elif kind in ('seq', 'counted', 'json'):
         cfg['on_connect'] = ['RESUME ${next_position}\n']
+        if kind == 'counted':
+            cfg['position'] = {'counted': True}
+        if kind == 'json':
+            cfg['codec'], cfg['position'] = 'json', {'pointer': '/seq'}
     else:
         cfg['on_connect'] = ['HELLO ${session_id}\n']
-        cfg['ack'] = {'message': 'ACK ${position}\n', 'per': 'frame'}
+        cfg['ack'] = {'message': 'ACK ${position}\n', 'per': 'frame' if kind == 'retransmit' else 'checkpoint'}
     return cfg
 
 
@@ -941,7 +1008,7 @@ def run_kind(kind, args, seed, tmp):
         kills = 0  # python-hl7's client does not resend: the ACK path is what is checked here
     else:
         log = make_log(rng, args.messages)
-        server = (SequenceServer if kind == 'seq' else RetransmitServer)(log, random.Random(rng.random()), committed)
+        server = SERVERS[kind](log, random.Random(rng.random()), committed)
         kills = args.kills
     cfg = connector_config(kind, server.port)
     env = dict(os.environ, LOG_LEVEL='info')
@@ -990,7 +1057,7 @@ def run_kind(kind, args, seed, tmp):
             f'{args.messages} positions exact; server: {s["connections"]} connections, '
             f'{s["abrupt_fin"] + s["abrupt_rst"]} ended abruptly ({s["abrupt_rst"]} RST, {s["cut_mid_line"]} mid-line), '
             f'{s["held_mid_frame"]} half lines held')
-    if kind == 'seq':
+    if isinstance(server, SequenceServer):
         line += f', {len(server.resumes)} RESUMEs'
     else:
         line += f', {server.acks} ACKs, {server.resent} resends'
@@ -1025,8 +1092,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--kills', type=int, default=10, help='SIGKILLs per server kind (default 10)')
     ap.add_argument('--seed', default='1', help='fixes every random choice (default 1; "random" for a fresh one)')
-    ap.add_argument('--kind', choices=('seq', 'retransmit', 'both', 'hl7'), default='both',
-                    help='both: seq and retransmit (default); hl7: case (c), python3-hl7\'s MLLP client')
+    ap.add_argument('--kind', choices=('all', 'both') + tuple(SERVERS) + ('hl7',), default='all',
+                    help='all (default): every kind but hl7; both: seq and retransmit; hl7: case (c), '
+                    'python3-hl7\'s MLLP client')
     ap.add_argument('--hl7-messages', type=int, default=40, help='messages the HL7 sender sends (default 40)')
     ap.add_argument('--messages', type=int, default=1000, help='messages in each server\'s log (default 1000)')
     ap.add_argument('--connector', default=os.environ.get('SOURCE_SOCKET'), help='default: $SOURCE_SOCKET')
@@ -1041,7 +1109,7 @@ def main():
         print('FAIL: SOURCE_SOCKET is not set and --connector not given (run through meson test)')
         return 1
     args.argv, args.bug, args.check_discover = [args.connector], '', True
-    kinds = ('seq', 'retransmit') if args.kind == 'both' else (args.kind,)
+    kinds = {'all': tuple(SERVERS), 'both': ('seq', 'retransmit')}.get(args.kind, (args.kind,))
     if 'hl7' in kinds and not hl7_module():
         exists = package_exists('python3-hl7')
         if not exists:
