@@ -30,8 +30,8 @@ committed or under way, at least 1-20 documents into the run):
   idle                    (fallback when the moment above cannot come, e.g. the log is all sent)
 Each kill is followed by a restart from the committed state; after the last kill the connector
 runs until the whole log is committed (and, for `retransmit`, acknowledged to the server), or
-until it has been quiet for 2 s (then the verdict says what is missing); then stdin is closed and
-it must exit 0.
+until it has been quiet for 3 s after the server sent it everything (then the verdict says what
+is missing); then stdin is closed and it must exit 0.
 
 Servers (one connection at a time: a new connection replaces the old one), and a relay for a
 real HL7 sender; the brief's two kinds first, then three that cover the other position and ack
@@ -110,7 +110,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEP_TIMEOUT = 10.0     # seconds for any one expected event (opened, exit after stdin EOF, ...)
 PROGRESS_TIMEOUT = 20.0  # seconds without any output or commit before the test gives up
-QUIET = 2.0             # the last run ends this long after its last output if the log is not all in
+QUIET = 3.0             # the last run ends this long after its last output once the server has sent
+                        # everything, even if the log is not all in (the verdict says what is missing)
 STATE_KEY = 'events.v1'
 FOLD_MAX = 4
 WINDOW = 64             # retransmit: most unacked messages in flight
@@ -224,6 +225,7 @@ class Server(threading.Thread):
         self.lis.setblocking(False)
         self.port = self.lis.getsockname()[1]
         self.stopping = False
+        self.exhausted = False                 # the whole log is out on this connection
         self.hold_request = threading.Event()  # the runtime asks for a half-written line
         self.holding = threading.Event()       # set while a half line waits on the wire
         self.stats = dict(connections=0, abrupt_fin=0, abrupt_rst=0, cut_mid_line=0, held_mid_frame=0)
@@ -249,6 +251,7 @@ class Server(threading.Thread):
                     except BlockingIOError:
                         continue
                 conn, pending = pending, None
+                self.exhausted = False
                 self.stats['connections'] += 1
                 conn.setblocking(False)
                 self.conn, self.inbuf = conn, b''
@@ -419,8 +422,10 @@ class SequenceServer(Server):
         while True:
             limit = self.limit + self.hold_request.is_set()  # a held half line may pass the tap
             if n > min(self.m, limit):
+                self.exhausted = n > self.m
                 self.pump(time.monotonic() + 0.01)
                 continue
+            self.exhausted = False
             burst = list(range(n, min(self.m, limit, n + self.rng.choice((1, 3, 10, 40)) - 1) + 1))
             n = burst[-1] + 1
             self.send_burst(burst)
@@ -479,8 +484,10 @@ class RetransmitServer(Server):
                     todo = list(range(self.sent_ever + 1, self.sent_ever + k + 1))
                     self.sent_ever += k
                 else:
+                    self.exhausted = self.sent_ever >= self.m  # the rest comes again only on a new connection
                     self.pump(time.monotonic() + 0.01)  # wait for ACKs
                     continue
+            self.exhausted = False
             k = self.rng.choice((1, 3, 10, 40))
             burst, todo = todo[:k], todo[k:]
             self.sent_here.update(burst)
@@ -594,6 +601,7 @@ class Hl7Relay:
         self.expected = {control_id(m): {'value': m} for m in messages}
         self.m = len(messages)
         self.limit = self.m
+        self.exhausted = False  # the sender waits for each ACK: the run ends when it is done
         self.hold_request, self.holding = threading.Event(), threading.Event()
         self.lis_in, self.lis_out = self.listener(), self.listener()
         self.port = self.lis_out.getsockname()[1]
@@ -841,7 +849,8 @@ class Runtime:
                 self.check_violations()
                 now = time.monotonic()
                 if moment is None and closing is None and not open_tx and (
-                        self.committed_all() and self.server.complete() or now - last_activity > QUIET):
+                        self.committed_all() and self.server.complete() or
+                        self.server.exhausted and now - last_activity > QUIET):
                     return self.stop()  # done, or nothing more will come: the verdict says what is missing
                 if moment and armed is None and (seen >= trigger or now - last_activity > 0.3):
                     armed = now
