@@ -411,7 +411,7 @@ class SequenceServer(Server):
 
     def __init__(self, *a):
         super().__init__(*a)
-        self.resumes = []  # (n, time)
+        self.resumes = []  # every RESUME n asked for
 
     def serve(self, m):
         n = int(m.group(1))
@@ -465,7 +465,6 @@ class RetransmitServer(Server):
         self.acked = set()
         self.sent_ever = 0       # ids 1..sent_ever were sent at least once
         self.acks = 0
-        self.duplicate_acks = 0
         self.resent = 0
 
     def serve(self, m):
@@ -508,8 +507,6 @@ class RetransmitServer(Server):
                                      f'{i in self.committed.positions})')
         if i in self.acked_here:
             self.committed.violation(f'retransmit server: {where} a second time')
-        if i in self.acked:
-            self.duplicate_acks += 1
         self.acked_here.add(i)
         self.acked.add(i)
 
