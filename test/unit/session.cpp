@@ -245,15 +245,9 @@ TEST_CASE("session: another framer than the codec's, named or deduced") {
 // manual clock.
 namespace {
 
-struct talking_harness {
-    asio::io_context ctx;
-    transport_t transport{ctx.get_executor()};
-    memory_sink sink{ctx.get_executor()};
-    std::optional<session_result> result;
-    std::unique_ptr<session_t> s;
-
+/// The basic harness with a conversation and no checkpoints.
+struct talking_harness : basic_harness<session_t> {
     explicit talking_harness(const conversation_config& c, conversation_history history = {}) {
-        manual_clock::reset();
         session_options o;
         o.source_host = "h";
         o.source_port = 7;
@@ -263,17 +257,6 @@ struct talking_harness {
         REQUIRE(!ec);
         o.history = std::move(history);
         s = std::make_unique<session_t>(transport, line_codec{}, std::move(o));
-    }
-    void start() {
-        s->async_run(sink, [this](std::exception_ptr e, session_result r) {
-            REQUIRE(!e);
-            result = r;
-        });
-        ctx.poll();
-    }
-    void advance(std::chrono::nanoseconds d) {
-        manual_clock::advance(d);
-        ctx.poll();
     }
     std::vector<std::string> documents() {
         std::vector<std::string> docs;

@@ -201,14 +201,7 @@ private:
         /// interval old, as the runner logs them every interval anyway.
         socketcap::capture_stats stats() const override {
             socketcap::capture_stats all;
-            for (const auto& w : workers) {
-                const auto& s = done == workers.size() ? w->final_stats : w->latest;
-                all.totals.bytes += s.totals.bytes;
-                all.totals.documents += s.totals.documents;
-                all.sessions += s.sessions;
-                all.failed_connects += s.failed_connects;
-                all.connected += s.connected;
-            }
+            for (const auto& w : workers) all += done == workers.size() ? w->final_stats : w->latest;
             return all;
         }
         void refresh(asio::io_context& home) {

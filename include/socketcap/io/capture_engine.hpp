@@ -41,6 +41,16 @@ struct capture_stats {
     std::uint64_t sessions = 0;        ///< connections that were made
     std::uint64_t failed_connects = 0; ///< attempts that did not connect
     std::size_t connected = 0;         ///< endpoints with a live session now
+
+    /// Adds another snapshot (of other endpoints): the sum is the snapshot of both.
+    capture_stats& operator+=(const capture_stats& o) noexcept {
+        totals.bytes += o.totals.bytes;
+        totals.documents += o.totals.documents;
+        sessions += o.sessions;
+        failed_connects += o.failed_connects;
+        connected += o.connected;
+        return *this;
+    }
 };
 
 enum class capture_event_kind : std::uint8_t {

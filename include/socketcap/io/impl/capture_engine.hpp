@@ -167,14 +167,7 @@ template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, ch
           class Timer, framer Framer>
 capture_stats capture_engine<Connector, Codec, ReconnectPolicy, CheckpointPolicy, Timer, Framer>::stats() const {
     capture_stats all;
-    for (std::size_t i = 0; i < states_.size(); ++i) {
-        auto s = stats(i);
-        all.totals.bytes += s.totals.bytes;
-        all.totals.documents += s.totals.documents;
-        all.sessions += s.sessions;
-        all.failed_connects += s.failed_connects;
-        all.connected += s.connected;
-    }
+    for (std::size_t i = 0; i < states_.size(); ++i) all += stats(i);
     return all;
 }
 
