@@ -98,3 +98,63 @@ TEST_CASE("receive_buffer grows geometrically and never past max_size") {
     CHECK(b.empty());
     CHECK(b.prepare(100).size() == 100);
 }
+
+TEST_CASE("receive_buffer: commit initialises the padding even over bytes the read left in the area") {
+    receive_buffer b(100);
+    auto area = b.prepare(10);
+    REQUIRE(area.size() == 10);
+    std::memset(area.data(), 'x', area.size()); // a read that wrote more than it reports
+    b.commit(4);
+    CHECK(b.data() == "xxxx");
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+    b.commit(0); // nothing read: nothing changes
+    CHECK(b.data() == "xxxx");
+}
+
+TEST_CASE("receive_buffer: shrink_to gives memory back, keeps the data and its padding") {
+    receive_buffer b(1000);
+    put(b, std::string(300, 'a'));
+    CHECK(b.capacity() == 300);
+    put(b, std::string(300, 'b'));
+    CHECK(b.capacity() == 600);
+    b.consume(550); // 50 'b' left, not at the front
+    b.shrink_to(100);
+    CHECK(b.capacity() == 100);
+    CHECK(b.data() == std::string(50, 'b'));
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+    b.shrink_to(10); // never below the data
+    CHECK(b.capacity() == 50);
+    CHECK(b.data() == std::string(50, 'b'));
+    b.shrink_to(200); // not a shrink: nothing happens
+    CHECK(b.capacity() == 50);
+    b.shrink_to(0); // not empty: down to the data, exactly
+    CHECK(b.capacity() == 50);
+    CHECK(b.data() == std::string(50, 'b'));
+    // It grows again as before.
+    put(b, "c");
+    CHECK(b.capacity() == 100);
+    CHECK(b.data() == std::string(50, 'b') + "c");
+    b.consume(51);
+    CHECK(b.empty());
+    b.shrink_to(0); // empty: everything goes
+    CHECK(b.capacity() == 0);
+    CHECK(b.data().empty());
+    b.shrink_to(0); // twice is harmless
+    CHECK(b.capacity() == 0);
+    put(b, "fresh");
+    CHECK(b.capacity() == 5);
+    CHECK(b.data() == "fresh");
+    CHECK(padding_bytes(b) == std::string(receive_buffer::padding, '\0'));
+}
+
+TEST_CASE("receive_buffer: a shrunk buffer still stops at max_size") {
+    receive_buffer b(20);
+    put(b, std::string(20, 'a'));
+    CHECK(b.capacity() == 20);
+    b.consume(15);
+    b.shrink_to(8);
+    CHECK(b.capacity() == 8);
+    CHECK(b.prepare(100).size() == 15); // grows back to max_size, never past it
+    CHECK(b.capacity() == 20);
+    CHECK(b.data() == "aaaaa");
+}
