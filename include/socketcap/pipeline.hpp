@@ -77,7 +77,8 @@ public:
     void commit(std::size_t n, document_envelope& env, output_buffer& out);
     /// End of stream: a trailing frame without its delimiter becomes a `partial` document.
     void finish(document_envelope& env, output_buffer& out);
-    /// A new stream: forgets buffered bytes (call finish() first to keep them).
+    /// A new stream: forgets buffered bytes (call finish() first to keep them) and frees the
+    /// buffer, as a new pipeline would have none.
     void reset() noexcept;
 
     /// Copies `bytes` in through prepare()/commit(), as reads of at most read_size would.
@@ -89,8 +90,22 @@ public:
     std::size_t pending_bytes() const noexcept { return buffer_.size(); }
     /// Memory held by the receive buffer; bounded by the framer's max_frame_bytes() (which may
     /// exceed options().max_frame_bytes, e.g. chunk_framer's minimum of 4) + 1 + read_size
-    /// (+ the framer's slack_bytes() instead of 1 when it has more: see framer.hpp).
+    /// (+ the framer's slack_bytes() instead of 1 when it has more: see framer.hpp). It grows on
+    /// demand and is given back (docs/design.md, "Memory"): a commit that leaves the buffer
+    /// empty frees a buffer larger than read_size (the next prepare() takes read_size afresh),
+    /// and one grown past 2 × read_size for a long frame shrinks to 2 × read_size after
+    /// shrink_after_reads commits in a row that each left it holding at most read_size bytes.
     std::size_t buffer_capacity() const noexcept { return buffer_.capacity(); }
+    /// Frees the receive buffer if it holds no bytes, whatever its size: a session waiting for
+    /// a socket to become readable holds no read area (the next prepare() allocates again).
+    void release_buffer() noexcept {
+        if (buffer_.empty()) buffer_.shrink_to(0);
+        small_reads_ = 0;
+    }
+    /// The hysteresis of the shrink after a long frame: a feed of long frames, each ending in a
+    /// read that holds the start of the next, never has this many small reads in a row, so it
+    /// keeps its buffer instead of reallocating for every frame.
+    static constexpr unsigned shrink_after_reads = 4;
     /// Complete frames go through `filter` first (null: none); it must outlive its use here.
     void set_frame_filter(frame_filter* filter) noexcept { filter_ = filter; }
     Codec& codec() noexcept { return codec_; }
@@ -98,6 +113,7 @@ public:
 
 private:
     void drain(bool eof, document_envelope& env, output_buffer& out);
+    void give_back() noexcept;
 
     pipeline_options opts_;
     Codec codec_;
@@ -106,6 +122,7 @@ private:
     frame_filter* filter_ = nullptr;
     pipeline_stats stats_;
     std::uint64_t position_ = 0; // stream offset of the buffer's first byte
+    unsigned small_reads_ = 0;   // commits in a row that left a grown buffer holding <= read_size
 };
 
 } // namespace socketcap

@@ -30,6 +30,28 @@ void pipeline<Codec, Framer>::commit(std::size_t n, document_envelope& env, outp
     buffer_.commit(n);
     stats_.bytes += n;
     drain(false, env, out);
+    give_back();
+}
+
+// After every commit (docs/design.md, "Memory"): three comparisons when nothing is to be done.
+template <codec Codec, framer Framer>
+void pipeline<Codec, Framer>::give_back() noexcept {
+    const std::size_t cap = buffer_.capacity();
+    const std::size_t read = opts_.read_size;
+    if (cap > read && buffer_.empty()) {
+        // The next read may be a long wait away (a TLS read holds its area while it waits):
+        // keep nothing; prepare() takes read_size again when it comes.
+        buffer_.shrink_to(0);
+        small_reads_ = 0;
+    } else if (cap / 2 > read && buffer_.size() <= read) {
+        // Grown for a long frame that is done: shrink once it has stayed small for a while.
+        if (++small_reads_ >= shrink_after_reads) {
+            buffer_.shrink_to(2 * read);
+            small_reads_ = 0;
+        }
+    } else {
+        small_reads_ = 0;
+    }
 }
 
 template <codec Codec, framer Framer>
@@ -41,6 +63,8 @@ void pipeline<Codec, Framer>::finish(document_envelope& env, output_buffer& out)
 template <codec Codec, framer Framer>
 void pipeline<Codec, Framer>::reset() noexcept {
     buffer_.clear();
+    buffer_.shrink_to(0);
+    small_reads_ = 0;
     position_ = 0;
     framer_.reset();
     codec_.reset();
