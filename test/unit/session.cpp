@@ -22,7 +22,12 @@ using namespace socketcap;
 using namespace std::chrono_literals;
 using testing::manual_clock;
 using transport_t = testing::scripted_transport<>;
-using session_t = session<transport_t, line_codec, checkpoint_per_read, testing::manual_timer>;
+/// The socket double: a session waits for its readability while the buffer is empty.
+using socket_t = testing::scripted_transport<testing::manual_timer, true>;
+template <class Transport>
+using per_read_session = session<Transport, line_codec, checkpoint_per_read, testing::manual_timer>;
+template <class Transport>
+using every_session = session<Transport, line_codec, checkpoint_every, testing::manual_timer>;
 
 namespace {
 
@@ -48,9 +53,16 @@ std::string text(std::string_view value, bool partial = false) {
 }
 
 template <class Session>
+struct transport_of;
+template <class T, class C, class P, class Tm, class F>
+struct transport_of<session<T, C, P, Tm, F>> {
+    using type = T;
+};
+
+template <class Session>
 struct basic_harness {
     asio::io_context ctx;
-    transport_t transport{ctx.get_executor()};
+    typename transport_of<Session>::type transport{ctx.get_executor()};
     memory_sink sink{ctx.get_executor()};
     std::optional<session_result> result;
     std::unique_ptr<Session> s;
@@ -79,11 +91,12 @@ struct basic_harness {
     }
 };
 
-using harness = basic_harness<session_t>;
 
 } // namespace
 
-TEST_CASE("session: the idle timeout ends a silent read at exactly the limit, in manual time") {
+TEMPLATE_TEST_CASE("session: the idle timeout ends a silent read at exactly the limit, in manual time",
+                   "", transport_t, socket_t) {
+    using harness = basic_harness<per_read_session<TestType>>;
     harness h(5s);
     h.transport.data("a\n").pause(10s).data("b\n");
     h.start();
@@ -99,7 +112,9 @@ TEST_CASE("session: the idle timeout ends a silent read at exactly the limit, in
     CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1"});
 }
 
-TEST_CASE("session: a pause shorter than the idle limit keeps the session, and the timer restarts per read") {
+TEMPLATE_TEST_CASE("session: a pause shorter than the idle limit keeps the session, and the timer restarts per read",
+                   "", transport_t, socket_t) {
+    using harness = basic_harness<per_read_session<TestType>>;
     harness h(5s);
     h.transport.data("a\n").pause(4s).data("b\n").pause(4s).data("c\n").eof();
     h.start();
@@ -113,7 +128,9 @@ TEST_CASE("session: a pause shorter than the idle limit keeps the session, and t
                                                            text("c"), "checkpoint 3 3"});
 }
 
-TEST_CASE("session: the same documents wherever the reads split the stream") {
+TEMPLATE_TEST_CASE("session: the same documents wherever the reads split the stream",
+                   "", transport_t, socket_t) {
+    using harness = basic_harness<per_read_session<TestType>>;
     const std::string input = "one\r\ntwo\n\nthree";
     for (std::size_t cut = 0; cut <= input.size(); ++cut) {
         INFO("cut at " << cut);
@@ -131,7 +148,9 @@ TEST_CASE("session: the same documents wherever the reads split the stream") {
     }
 }
 
-TEST_CASE("session: a transport error ends it with that error; what was read is written and checkpointed") {
+TEMPLATE_TEST_CASE("session: a transport error ends it with that error; what was read is written and checkpointed",
+                   "", transport_t, socket_t) {
+    using harness = basic_harness<per_read_session<TestType>>;
     harness h;
     h.transport.data("x\ny").fail(asio::error::connection_reset).data("never read\n");
     h.start();
@@ -146,7 +165,9 @@ TEST_CASE("session: a transport error ends it with that error; what was read is 
     CHECK_FALSE(h.transport.played());
 }
 
-TEST_CASE("session: stop() during a silent read ends it at once with operation_aborted") {
+TEMPLATE_TEST_CASE("session: stop() during a silent read ends it at once with operation_aborted",
+                   "", transport_t, socket_t) {
+    using harness = basic_harness<per_read_session<TestType>>;
     harness h(1h);
     h.transport.data("a\npart");
     h.start();
@@ -161,12 +182,12 @@ TEST_CASE("session: stop() during a silent read ends it at once with operation_a
 
 // The checkpoint policy's latency bound, on the manual clock.
 namespace {
-using every_session_t = session<transport_t, line_codec, checkpoint_every, testing::manual_timer>;
-using every_harness = basic_harness<every_session_t>;
 checkpoint_every every_1000_or_2s() { return checkpoint_every{.documents = 1000, .latency = 2s}; }
 } // namespace
 
-TEST_CASE("session: checkpoint_every's latency checkpoints a pending document after exactly 2 s of silence") {
+TEMPLATE_TEST_CASE("session: checkpoint_every's latency checkpoints a pending document after exactly 2 s of silence",
+                   "", transport_t, socket_t) {
+    using every_harness = basic_harness<every_session<TestType>>;
     every_harness h({}, every_1000_or_2s());
     h.transport.data("a\n");
     h.start();
@@ -188,7 +209,9 @@ TEST_CASE("session: checkpoint_every's latency checkpoints a pending document af
     CHECK(h.result->checkpoints == 1);
 }
 
-TEST_CASE("session: the latency counts from the oldest pending document, through reads that keep coming") {
+TEMPLATE_TEST_CASE("session: the latency counts from the oldest pending document, through reads that keep coming",
+                   "", transport_t, socket_t) {
+    using every_harness = basic_harness<every_session<TestType>>;
     every_harness h({}, every_1000_or_2s());
     // t=0 a, t=1.5 b (pending since 0), t=2 checkpoint, t=3 c, t=4.5 d: due at 3+2 = 5 while
     // reading; t=5.5 e arrives 0.5 s after that checkpoint, then the stream ends.
@@ -215,7 +238,9 @@ TEST_CASE("session: the latency counts from the oldest pending document, through
                                                            text("d"), "checkpoint 4 4", text("e"), "checkpoint 5 5"});
 }
 
-TEST_CASE("session: checkpoint_every without latency still holds documents until the counts or the end") {
+TEMPLATE_TEST_CASE("session: checkpoint_every without latency still holds documents until the counts or the end",
+                   "", transport_t, socket_t) {
+    using every_harness = basic_harness<every_session<TestType>>;
     every_harness h({}, checkpoint_every{.documents = 2});
     h.transport.data("a\n").pause(1h).data("b\nc\n");
     h.start();
@@ -241,13 +266,81 @@ TEST_CASE("session: another framer than the codec's, named or deduced") {
                                                        asio::steady_timer, chunk_framer>>);
 }
 
+// Memory: over a socket (waitable_transport) a session holds no read area while it waits.
+namespace {
+using socket_harness = basic_harness<per_read_session<socket_t>>;
+constexpr std::size_t read_size = pipeline_options{}.read_size;
+} // namespace
+
+TEST_CASE("session over a socket: it waits for readability holding no buffer, and takes read_size only to read") {
+    socket_harness h;
+    h.transport.data("a\n").pause(10s).data("b\n").pause(10s).eof();
+    h.start();
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1"});
+    CHECK(h.transport.waits() == 1);
+    CHECK(h.transport.reads() == 1);
+    CHECK(h.s->get_pipeline().buffer_capacity() == 0); // waiting again, with nothing
+    h.advance(10s);
+    CHECK(h.transport.waits() == 2);
+    CHECK(h.transport.reads() == 2);
+    CHECK(h.s->get_pipeline().buffer_capacity() == 0);
+    h.advance(10s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(h.result->documents == 2);
+    CHECK(h.transport.waits() == 3); // the end of stream is readable too: the read says eof
+    CHECK(h.transport.read_sizes() == std::vector<std::size_t>(3, read_size));
+}
+
+TEST_CASE("session over a socket: an unfinished frame keeps its buffer and the next read goes straight into it") {
+    socket_harness h;
+    h.transport.data("a\npar").pause(10s).data("tial\nb").pause(10s).data("\n").eof();
+    h.start();
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1"});
+    CHECK(h.transport.waits() == 1);
+    CHECK(h.transport.reads() == 1);
+    CHECK(h.transport.read_sizes().size() == 2); // "par" is pending: a read is outstanding, no wait
+    CHECK(h.s->get_pipeline().pending_bytes() == 3);
+    CHECK(h.s->get_pipeline().buffer_capacity() == 2 * read_size); // "par" + a read
+    h.advance(10s);
+    CHECK(h.transport.waits() == 1);
+    CHECK(h.transport.reads() == 2);
+    CHECK(h.transport.read_sizes().size() == 3);
+    CHECK(h.s->get_pipeline().pending_bytes() == 1);
+    h.advance(10s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(h.transport.waits() == 2); // after "\n" the buffer is empty again
+    CHECK(bodies(h.sink.str()) == std::vector<std::string>{text("a"), "checkpoint 1 1", text("partial"),
+                                                           "checkpoint 2 2", text("b"), "checkpoint 3 3"});
+}
+
+TEST_CASE("session over a socket: a stop() that finds the wait already complete starts no read") {
+    socket_harness h;
+    h.transport.pause(1s).data("a\n");
+    h.start();
+    CHECK(h.transport.waits() == 0);
+    manual_clock::advance(1s);
+    h.ctx.poll_one(); // the pause ends: the wait's completion is queued, not yet delivered
+    CHECK(h.transport.waits() == 0);
+    h.s->stop();      // nothing outstanding to cancel
+    h.ctx.poll();
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::operation_aborted);
+    CHECK(h.transport.waits() == 1);
+    CHECK(h.transport.reads() == 0); // a read now could wait for ever
+    CHECK_FALSE(h.transport.played());
+}
+
 // Talking to the server: the writer beside the read loop, on the scripted transport and the
 // manual clock.
 namespace {
 
 /// The basic harness with a conversation and no checkpoints.
-struct talking_harness : basic_harness<session_t> {
-    explicit talking_harness(const conversation_config& c, conversation_history history = {}) {
+template <class Transport>
+struct basic_talking_harness : basic_harness<per_read_session<Transport>> {
+    using session_type = per_read_session<Transport>;
+    explicit basic_talking_harness(const conversation_config& c, conversation_history history = {}) {
         session_options o;
         o.source_host = "h";
         o.source_port = 7;
@@ -256,11 +349,11 @@ struct talking_harness : basic_harness<session_t> {
         o.conversation = conversation_plan::compile(c, ec, diag);
         REQUIRE(!ec);
         o.history = std::move(history);
-        s = std::make_unique<session_t>(transport, line_codec{}, std::move(o));
+        this->s = std::make_unique<session_type>(this->transport, line_codec{}, std::move(o));
     }
     std::vector<std::string> documents() {
         std::vector<std::string> docs;
-        for (auto& b : bodies(sink.str()))
+        for (auto& b : bodies(this->sink.str()))
             if (!b.empty()) docs.push_back(b);
         return docs;
     }
@@ -268,7 +361,9 @@ struct talking_harness : basic_harness<session_t> {
 
 } // namespace
 
-TEST_CASE("session: on_connect goes out before any byte arrives; replies follow their frames; capture off") {
+TEMPLATE_TEST_CASE("session: on_connect goes out before any byte arrives; replies follow their frames; capture off",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.on_connect = {"LOGIN ${session_id} ${last_session_id} ${last_sequence} ${documents}\\r\\n", "SUB\r\n"};
     c.replies = {{"^PING :(.*)$", "PONG :${1}\r\n", false}};
@@ -293,7 +388,9 @@ TEST_CASE("session: on_connect goes out before any byte arrives; replies follow 
     CHECK(h.result->stats.filtered_frames == 2);
 }
 
-TEST_CASE("session: replies split across reads at every offset give the same replies and documents") {
+TEMPLATE_TEST_CASE("session: replies split across reads at every offset give the same replies and documents",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     const std::string input = "a\nPING :1\nb\r\nPING :2\r\nPING :3";
     conversation_config c;
     c.replies = {{"^PING :(.*)$", "PONG ${1}\n", true}};
@@ -309,7 +406,9 @@ TEST_CASE("session: replies split across reads at every offset give the same rep
     }
 }
 
-TEST_CASE("session: a heartbeat fills each silence of exactly the interval, and any write restarts it") {
+TEMPLATE_TEST_CASE("session: a heartbeat fills each silence of exactly the interval, and any write restarts it",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.heartbeat = "HB\n";
     c.heartbeat_interval = 10s;
@@ -340,7 +439,9 @@ TEST_CASE("session: a heartbeat fills each silence of exactly the interval, and 
     CHECK(h.documents() == std::vector<std::string>{text("a")});
 }
 
-TEST_CASE("session: a server that does not read never holds up reading; its pending write ends with the session") {
+TEMPLATE_TEST_CASE("session: a server that does not read never holds up reading; its pending write ends with the session",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.on_connect = {"SUB\n"};
     talking_harness h(c);
@@ -356,7 +457,9 @@ TEST_CASE("session: a server that does not read never holds up reading; its pend
     CHECK(h.documents() == std::vector<std::string>{text("one"), text("two"), text("three")});
 }
 
-TEST_CASE("session: unsent bytes past max_unsent_bytes end the session with send_backlog; what was read is kept") {
+TEMPLATE_TEST_CASE("session: unsent bytes past max_unsent_bytes end the session with send_backlog; what was read is kept",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.replies = {{"^x", std::string(100, 'r'), true}};
     c.max_unsent_bytes = 250;
@@ -373,7 +476,9 @@ TEST_CASE("session: unsent bytes past max_unsent_bytes end the session with send
     CHECK(h.transport.written().empty());
 }
 
-TEST_CASE("session: a failed write ends the session with the write's error, even while a read waits") {
+TEMPLATE_TEST_CASE("session: a failed write ends the session with the write's error, even while a read waits",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.on_connect = {"SUB\n"};
     talking_harness h(c);
@@ -386,7 +491,9 @@ TEST_CASE("session: a failed write ends the session with the write's error, even
     CHECK(h.result->documents == 0);
 }
 
-TEST_CASE("session: without a conversation, or with one that never writes, nothing is written") {
+TEMPLATE_TEST_CASE("session: without a conversation, or with one that never writes, nothing is written",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     talking_harness h(conversation_config{});
     h.transport.data("PING :x\n").eof();
     h.start();
@@ -396,7 +503,9 @@ TEST_CASE("session: without a conversation, or with one that never writes, nothi
     CHECK(h.documents() == std::vector<std::string>{text("PING :x")});
 }
 
-TEST_CASE("session: acks travel with their checkpoint and go out only when delivered after the commit") {
+TEMPLATE_TEST_CASE("session: acks travel with their checkpoint and go out only when delivered after the commit",
+                   "", transport_t, socket_t) {
+    using talking_harness = basic_talking_harness<TestType>;
     conversation_config c;
     c.position = {position_source::pattern, "^(\\d+) ", "", false};
     c.ack = ack_config{"ACK ${position}\n", true};
@@ -416,7 +525,7 @@ TEST_CASE("session: acks travel with their checkpoint and go out only when deliv
         append(out, fmt::format("checkpoint {} {}\n", p.position, p.acks.messages));
         acks.push_back(p.acks.bytes);
     };
-    h.s = std::make_unique<session_t>(h.transport, line_codec{}, std::move(o));
+    h.s = std::make_unique<typename talking_harness::session_type>(h.transport, line_codec{}, std::move(o));
     h.transport.data("8 a\n9 b\n").pause(1s).data("x\n10 c\n").pause(1h);
     h.start();
     CHECK(h.transport.written() == "RESUME 8\n");

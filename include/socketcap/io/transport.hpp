@@ -41,9 +41,27 @@ concept duplex_transport = transport<T> && requires(T& t, asio::const_buffer b) 
     t.async_write_some(b, detail::read_handler_archetype{});
 };
 
+namespace detail {
+struct wait_handler_archetype {
+    void operator()(std::error_code) {}
+};
+} // namespace detail
+
+/// A transport that can wait until a read would not block, without reading:
+/// t.async_wait(asio::socket_base::wait_read, handler(error_code)), as Asio's sockets do. While
+/// its receive buffer is empty a session waits that way and holds no read area, so an idle
+/// connection costs no buffer. A transport that keeps bytes above its socket must not model it
+/// (the socket's readability would not say whether a read blocks): asio::ssl::stream, which may
+/// hold decrypted bytes or read-ahead ciphertext, has no async_wait and reads as before.
+template <class T>
+concept waitable_transport = transport<T> && requires(T& t) {
+    t.async_wait(asio::socket_base::wait_read, detail::wait_handler_archetype{});
+};
+
 using tcp_transport = asio::ip::tcp::socket;
 
 static_assert(duplex_transport<tcp_transport>);
+static_assert(waitable_transport<tcp_transport>);
 
 } // namespace socketcap
 

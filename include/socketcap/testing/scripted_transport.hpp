@@ -14,6 +14,11 @@
 // Writes (a conversation's) are recorded in written(): each completes whole, unless the test
 // made the server stop reading (stall_writes(): writes wait until cancel() or close()) or made
 // them fail (fail_writes(ec)). So it models duplex_transport too.
+//
+// scripted_transport<Timer, true> is a socket's double: it also models waitable_transport.
+// async_wait(wait_read) goes through pauses and silence as a read would, but completes without
+// taking the step (with success before data or an error, as readability says "a read will not
+// block"), so a session waits on it while its buffer is empty.
 #ifndef SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 #define SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 
@@ -29,10 +34,11 @@
 #include <deque>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace socketcap::testing {
 
-template <class Timer = manual_timer>
+template <class Timer = manual_timer, bool Waitable = false>
 class scripted_transport {
 public:
     using executor_type = asio::any_io_executor;
@@ -49,7 +55,16 @@ public:
 
     template <class Token>
     auto async_read_some(asio::mutable_buffer buffer, Token&& token) {
-        return asio::async_compose<Token, void(std::error_code, std::size_t)>(read_op{this, buffer}, token, ex_);
+        read_sizes_.push_back(buffer.size());
+        return asio::async_compose<Token, void(std::error_code, std::size_t)>(basic_read_op<false>{this, buffer}, token,
+                                                                               ex_);
+    }
+
+    /// Only the socket double (Waitable): completes when a read would not block, taking nothing.
+    template <class Token>
+        requires Waitable
+    auto async_wait(asio::socket_base::wait_type, Token&& token) {
+        return asio::async_compose<Token, void(std::error_code)>(basic_read_op<true>{this, {}}, token, ex_);
     }
 
     template <class Token>
@@ -89,6 +104,10 @@ public:
 
     /// Reads completed so far, and bytes they returned.
     std::size_t reads() const noexcept { return reads_; }
+    /// The buffer size of every read started, in order.
+    const std::vector<std::size_t>& read_sizes() const noexcept { return read_sizes_; }
+    /// Waits for readability completed so far (the socket double's).
+    std::size_t waits() const noexcept { return waits_; }
     std::size_t bytes_read() const noexcept { return bytes_; }
     /// True when every step has been played.
     bool played() const noexcept { return script_.empty(); }
@@ -106,7 +125,9 @@ private:
         return *this;
     }
 
-    struct read_op {
+    // WaitOnly (async_wait): completes where a read would deliver, and takes nothing.
+    template <bool WaitOnly>
+    struct basic_read_op {
         scripted_transport* self;
         asio::mutable_buffer buffer;
         enum { start, deliver, paused } state = start;
@@ -134,6 +155,7 @@ private:
                 return asio::post(t.ex_, std::move(op));
             }
             if (!t.open_) return finish(op, asio::error::bad_descriptor, 0);
+            if (WaitOnly) return finish(op, {}, 0);
             step& s = t.script_.front();
             if (s.kind == step::error) {
                 auto e = s.ec;
@@ -149,9 +171,14 @@ private:
 
         template <class Self>
         void finish(Self& op, std::error_code ec, std::size_t n) {
-            ++self->reads_;
-            self->bytes_ += n;
-            op.complete(ec, n);
+            if constexpr (WaitOnly) {
+                ++self->waits_;
+                op.complete(ec);
+            } else {
+                ++self->reads_;
+                self->bytes_ += n;
+                op.complete(ec, n);
+            }
         }
     };
 
@@ -189,9 +216,13 @@ private:
     bool open_ = true;
     std::size_t reads_ = 0;
     std::size_t bytes_ = 0;
+    std::size_t waits_ = 0;
+    std::vector<std::size_t> read_sizes_;
 };
 
 static_assert(duplex_transport<scripted_transport<>>);
+static_assert(!waitable_transport<scripted_transport<>>);
+static_assert(waitable_transport<scripted_transport<manual_timer, true>>);
 
 } // namespace socketcap::testing
 

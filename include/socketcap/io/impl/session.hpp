@@ -220,16 +220,17 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     if (latency.count() > 0) due_timer.emplace(transport_.get_executor());
     typename Timer::time_point pending_since{};
 
-    // A read that must not hold pending documents past their deadline. The read is never
-    // cancelled (a TLS stream may not survive that): it stays outstanding while the checkpoint
-    // is written, and the timer doubles as the wake-up when the read completes.
-    auto read_with_deadline = [&](asio::mutable_buffer area) -> asio::awaitable<std::tuple<std::error_code, std::size_t>> {
+    // A read (or a wait for readability) that must not hold pending documents past their
+    // deadline. The read is never cancelled (a TLS stream may not survive that): it stays
+    // outstanding while the checkpoint is written, and the timer doubles as the wake-up when the
+    // read completes. `start(handler)` starts the operation.
+    auto with_deadline = [&](auto start) -> asio::awaitable<std::tuple<std::error_code, std::size_t>> {
         bool done = false;
         std::error_code read_ec;
         std::size_t read_n = 0;
         Timer& wake = *due_timer;
         wake.expires_at(pending_since + latency);
-        transport_.async_read_some(area, [&](std::error_code e, std::size_t k) {
+        start([&](std::error_code e, std::size_t k) {
             read_ec = e;
             read_n = k;
             done = true;
@@ -255,14 +256,47 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     };
 
     while (!stopped_) {
-        auto area = pipeline_.prepare();
         if (watchdog_) {
             watchdog_->reading = true;
             watchdog_->last_activity = Timer::clock_type::now();
         }
-        auto [ec, n] = due_timer && pending()
-            ? co_await read_with_deadline(asio::buffer(area.data(), area.size()))
-            : co_await transport_.async_read_some(asio::buffer(area.data(), area.size()), as_tuple(use_awaitable));
+        std::error_code ec;
+        std::size_t n = 0;
+        bool read = true;
+        if constexpr (waitable_transport<Transport>) {
+            if (pipeline_.pending_bytes() == 0) {
+                // Idle until proven otherwise: wait for readability holding no read area, and
+                // take one only when there are bytes to put in it (docs/design.md, "Memory").
+                pipeline_.release_buffer();
+                auto wait = [&](auto handler) {
+                    transport_.async_wait(asio::socket_base::wait_read,
+                                          [h = std::move(handler)](std::error_code e) mutable { h(e, 0); });
+                };
+                if (due_timer && pending()) {
+                    std::tie(ec, n) = co_await with_deadline(wait);
+                } else {
+                    auto [wait_ec] =
+                        co_await transport_.async_wait(asio::socket_base::wait_read, as_tuple(use_awaitable));
+                    ec = wait_ec;
+                }
+                // A stop() or a failed sink between the wait's completion and now found nothing to
+                // cancel: the read must not start (it could wait for ever).
+                read = !ec && !stopped_ && !result.sink_failed;
+                if (read && watchdog_) watchdog_->last_activity = Timer::clock_type::now();
+            }
+        }
+        if (read) {
+            auto span = pipeline_.prepare();
+            auto area = asio::buffer(span.data(), span.size());
+            // No co_await inside a conditional expression: g++ 12 miscompiled one whose operand
+            // was a temporary lambda (a timer awaited with a null service).
+            if (due_timer && pending()) {
+                auto start = [&](auto handler) { transport_.async_read_some(area, std::move(handler)); };
+                std::tie(ec, n) = co_await with_deadline(start);
+            } else {
+                std::tie(ec, n) = co_await transport_.async_read_some(area, as_tuple(use_awaitable));
+            }
+        }
         if (result.sink_failed) break;
         if (watchdog_) {
             watchdog_->reading = false;
