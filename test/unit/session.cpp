@@ -8,11 +8,16 @@
 #include <socketcap/testing/scripted_transport.hpp>
 #include <socketcap/text_codec.hpp>
 
+#if SOCKETCAP_HAS_TLS
+#include <socketcap/tls/tls.hpp>
+#endif
+
 #include <asio/io_context.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <exception>
+#include <limits>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -330,6 +335,32 @@ TEST_CASE("session over a socket: a stop() that finds the wait already complete 
     CHECK(h.transport.waits() == 1);
     CHECK(h.transport.reads() == 0); // a read now could wait for ever
     CHECK_FALSE(h.transport.played());
+}
+
+namespace {
+/// A transport whose reads return at most 16 bytes, as a TLS record bounds a TLS read.
+struct record_transport : socketcap::testing::scripted_transport<> {
+    using scripted_transport::scripted_transport;
+};
+} // namespace
+template <>
+inline constexpr std::size_t socketcap::max_read_bytes<record_transport> = 16;
+
+TEST_CASE("session: no read asks more than the transport's max_read_bytes (a TLS record: 16 KiB)") {
+    STATIC_REQUIRE(max_read_bytes<transport_t> == std::numeric_limits<std::size_t>::max());
+#if SOCKETCAP_HAS_TLS
+    STATIC_REQUIRE(max_read_bytes<tls::tls_transport> == 16384);
+    STATIC_REQUIRE_FALSE(waitable_transport<tls::tls_transport>);
+#endif
+    STATIC_REQUIRE(waitable_transport<tcp_transport>);
+    basic_harness<per_read_session<record_transport>> h;
+    h.transport.data(std::string(40, 'x') + "\n").eof();
+    h.start();
+    REQUIRE(h.result);
+    CHECK(h.result->documents == 1);
+    CHECK(h.s->get_pipeline().options().read_size == 16);
+    for (auto n : h.transport.read_sizes()) CHECK(n <= 16);
+    CHECK(h.transport.reads() == 4); // 16 + 16 + 9, then eof
 }
 
 // Talking to the server: the writer beside the read loop, on the scripted transport and the

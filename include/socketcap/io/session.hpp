@@ -21,6 +21,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -122,6 +123,12 @@ private:
     asio::awaitable<void> write_loop(std::shared_ptr<writer_state> w, session_result& result);
     void write_checkpoint(output_buffer& out);
     bool pending() const noexcept { return pipeline_.stats().documents != checkpointed_documents_; }
+    /// No read asks more than the transport can return in one (a TLS record): a larger read
+    /// area would only be memory that no read fills.
+    static pipeline_options read_options(pipeline_options o) noexcept {
+        o.read_size = std::min(o.read_size, max_read_bytes<Transport>);
+        return o;
+    }
 
     Transport& transport_;
     session_options opts_;

@@ -8,7 +8,14 @@
 #include <asio/ip/tcp.hpp>
 
 #include <concepts>
+#include <cstddef>
+#include <limits>
 #include <system_error>
+
+namespace asio::ssl {
+template <typename Stream>
+class stream; // <asio/ssl/stream.hpp> needs the TLS library's headers: only its name is needed here
+} // namespace asio::ssl
 
 namespace socketcap {
 
@@ -57,6 +64,16 @@ template <class T>
 concept waitable_transport = transport<T> && requires(T& t) {
     t.async_wait(asio::socket_base::wait_read, detail::wait_handler_archetype{});
 };
+
+/// The most bytes one read of a T can return, whatever the buffer: a session asks no more of
+/// each read (session_options::pipeline.read_size is capped to it), so its read area is no larger
+/// than a read can fill. Unbounded, except for TLS: a read returns at most one record's
+/// plaintext, 16 KiB (RFC 8446 5.1; Asio makes one SSL_read per read).
+template <class T>
+inline constexpr std::size_t max_read_bytes = std::numeric_limits<std::size_t>::max();
+
+template <class Stream>
+inline constexpr std::size_t max_read_bytes<asio::ssl::stream<Stream>> = 16384;
 
 using tcp_transport = asio::ip::tcp::socket;
 

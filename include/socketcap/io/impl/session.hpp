@@ -116,7 +116,7 @@ session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& t
     : transport_(transport),
       opts_(std::move(opts)),
       policy_(std::move(policy)),
-      pipeline_(std::move(codec), opts_.pipeline),
+      pipeline_(std::move(codec), read_options(opts_.pipeline)),
       env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
 
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
@@ -126,7 +126,7 @@ session<Transport, Codec, CheckpointPolicy, Timer, Framer>::session(Transport& t
     : transport_(transport),
       opts_(std::move(opts)),
       policy_(std::move(policy)),
-      pipeline_(std::move(codec), std::move(framer), opts_.pipeline),
+      pipeline_(std::move(codec), std::move(framer), read_options(opts_.pipeline)),
       env_(opts_.source_host, opts_.source_port, opts_.document_prefix, opts_.document_suffix) {}
 
 template <transport Transport, codec Codec, checkpoint_policy CheckpointPolicy, class Timer, framer Framer>
