@@ -19,8 +19,10 @@
 //
 // Memory: VmRSS and RssAnon from /proc/self/status, and the bytes malloc has handed out
 // (mallinfo2: in use + mmapped), before the connections and after the lines arrived plus a
-// settling pause (200 ms). Kernel socket buffers are not in RSS; /proc/net/sockstat's TCP
-// pages (both ends, the whole machine) are printed beside.
+// settling pause (200 ms); then VmRSS again after malloc_trim(0), which returns the free pages
+// glibc keeps for reuse (after a burst on every connection at once, RSS is the burst's peak).
+// Kernel socket buffers are not in RSS; /proc/net/sockstat's TCP pages (both ends, the whole
+// machine) are printed beside.
 #include "stats.hpp"
 
 #include <socketcap/any_framer.hpp>
@@ -179,6 +181,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acc, void* tls_ctx, const std::
 
 struct memory {
     double rss_kib = 0, anon_kib = 0, heap_kib = 0, tcp_kib = 0;
+    double trimmed_rss_kib = 0; ///< after malloc_trim(0): what the allocator kept but nothing uses
 };
 
 memory sample() {
@@ -263,6 +266,8 @@ outcome drive(asio::io_context& io, std::uint64_t want, const std::function<std:
         if (settled) {
             o.documents = got;
             o.after = sample();
+            ::malloc_trim(0);
+            o.after.trimmed_rss_kib = sample().rss_kib;
             stopped = true;
             return stop();
         }
@@ -405,9 +410,10 @@ outcome measure(const config& c, std::size_t n, std::uint16_t port) {
 [[noreturn]] void run_client(int result_fd, const config& c, std::size_t n, std::uint16_t port) {
     raise_fd_limit();
     outcome o = c.codec == "json" ? measure<socketcap::json_codec>(c, n, port) : measure<socketcap::text_codec>(c, n, port);
-    auto line = fmt::format("{} {} {} {} {} {} {} {} {} {:.3f} {}\n", n, o.documents, o.before.rss_kib, o.after.rss_kib,
-                            o.before.anon_kib, o.after.anon_kib, o.before.heap_kib, o.after.heap_kib,
-                            o.after.tcp_kib - o.before.tcp_kib, o.seconds, o.error.empty() ? "-" : o.error);
+    auto line = fmt::format("{} {} {} {} {} {} {} {} {} {} {:.3f} {}\n", n, o.documents, o.before.rss_kib,
+                            o.after.rss_kib, o.after.trimmed_rss_kib, o.before.anon_kib, o.after.anon_kib,
+                            o.before.heap_kib, o.after.heap_kib, o.after.tcp_kib - o.before.tcp_kib, o.seconds,
+                            o.error.empty() ? "-" : o.error);
     if (::write(result_fd, line.data(), line.size()) < 0) ::_exit(1);
     ::_exit(o.error.empty() ? 0 : 1);
 }
@@ -415,7 +421,7 @@ outcome measure(const config& c, std::size_t n, std::uint16_t port) {
 struct row {
     std::size_t n = 0;
     std::uint64_t documents = 0;
-    double rss0 = 0, rss1 = 0, anon0 = 0, anon1 = 0, heap0 = 0, heap1 = 0, tcp = 0, seconds = 0;
+    double rss0 = 0, rss1 = 0, trimmed = 0, anon0 = 0, anon1 = 0, heap0 = 0, heap1 = 0, tcp = 0, seconds = 0;
     std::string error;
 };
 
@@ -449,7 +455,7 @@ std::optional<row> one_measurement(const config& c, std::size_t n) {
     ::waitpid(server, nullptr, 0);
     std::istringstream in(text);
     row r;
-    in >> r.n >> r.documents >> r.rss0 >> r.rss1 >> r.anon0 >> r.anon1 >> r.heap0 >> r.heap1 >> r.tcp >> r.seconds;
+    in >> r.n >> r.documents >> r.rss0 >> r.rss1 >> r.trimmed >> r.anon0 >> r.anon1 >> r.heap0 >> r.heap1 >> r.tcp >> r.seconds;
     std::getline(in >> std::ws, r.error);
     if (!in && r.error.empty()) r.error = "client died (status " + std::to_string(st) + ")";
     if (r.error == "-") r.error.clear();
@@ -520,11 +526,11 @@ int main(int argc, char** argv) {
                "connection, {} repeats\n",
                c.mode, c.tls ? "TLS" : "plain TCP", c.codec, c.read_size, c.max_frame_bytes, c.lines, c.line_bytes,
                c.repeats);
-    fmt::print("{:>6} {:>4} {:>10} {:>10} {:>12} {:>12} {:>12} {:>12} {:>8}\n", "N", "run", "RSS0 MiB", "RSS1 MiB",
-               "RSS KiB/conn", "anon KiB/c", "heap KiB/c", "kTCP KiB/c", "lines s");
+    fmt::print("{:>6} {:>4} {:>9} {:>9} {:>12} {:>12} {:>11} {:>11} {:>11} {:>8}\n", "N", "run", "RSS0 MiB",
+               "RSS1 MiB", "RSS KiB/conn", "trimmed KiB", "anon KiB/c", "heap KiB/c", "kTCP KiB/c", "lines s");
     int failures = 0;
     for (auto n : c.connections) {
-        std::vector<double> rss, anon, heap;
+        std::vector<double> rss, trimmed, anon, heap;
         for (int rep = 0; rep < c.repeats; ++rep) {
             auto r = one_measurement(c, n);
             if (!r || !r->error.empty()) {
@@ -534,18 +540,20 @@ int main(int argc, char** argv) {
             }
             double dn = double(n);
             rss.push_back((r->rss1 - r->rss0) / dn);
+            trimmed.push_back((r->trimmed - r->rss0) / dn);
             anon.push_back((r->anon1 - r->anon0) / dn);
             heap.push_back((r->heap1 - r->heap0) / dn);
-            fmt::print("{:>6} {:>4} {:>10.1f} {:>10.1f} {:>12.2f} {:>12.2f} {:>12.2f} {:>12.2f} {:>8.2f}\n", n, rep + 1,
-                       r->rss0 / 1024, r->rss1 / 1024, rss.back(), anon.back(), heap.back(), r->tcp / dn, r->seconds);
+            fmt::print("{:>6} {:>4} {:>9.1f} {:>9.1f} {:>12.2f} {:>12.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>8.2f}\n", n,
+                       rep + 1, r->rss0 / 1024, r->rss1 / 1024, rss.back(), trimmed.back(), anon.back(), heap.back(),
+                       r->tcp / dn, r->seconds);
         }
         if (rss.empty()) continue;
         using socketcap::bench::fmt3;
         using socketcap::bench::summarize;
-        fmt::print("RESULT idle mode={} transport={} codec={} n={} rss_kib_per_conn={} anon_kib_per_conn={} "
-                   "heap_kib_per_conn={}\n",
-                   c.mode, c.tls ? "tls" : "tcp", c.codec, n, fmt3(summarize(rss), 2), fmt3(summarize(anon), 2),
-                   fmt3(summarize(heap), 2));
+        fmt::print("RESULT idle mode={} transport={} codec={} lines={}x{}B n={} rss_kib_per_conn={} "
+                   "trimmed_rss_kib_per_conn={} anon_kib_per_conn={} heap_kib_per_conn={}\n",
+                   c.mode, c.tls ? "tls" : "tcp", c.codec, c.lines, c.line_bytes, n, fmt3(summarize(rss), 2),
+                   fmt3(summarize(trimmed), 2), fmt3(summarize(anon), 2), fmt3(summarize(heap), 2));
     }
     if (c.tls) {
         std::remove(c.cert.c_str());
