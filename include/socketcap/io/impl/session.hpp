@@ -256,6 +256,10 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     };
 
     while (!stopped_) {
+        // Between frames the connection may go quiet for good: documents of a burst (a 64 KiB
+        // read of short lines renders ~270 KB) are not worth keeping the buffer they grew.
+        // Freed only here, not after every write, so a busy stream keeps it.
+        if (pipeline_.pending_bytes() == 0 && out.capacity() > max_idle_output_bytes) out = output_buffer{};
         if (watchdog_) {
             watchdog_->reading = true;
             watchdog_->last_activity = Timer::clock_type::now();
