@@ -8,7 +8,12 @@
 //
 //   idle_connections [--connections 1000,5000] [--mode engine|session|socket] [--tls]
 //                    [--repeats 3] [--codec line|json] [--read-size B] [--max-frame-bytes B]
-//                    [--line-bytes B] [--lines K]
+//                    [--line-bytes B] [--lines K] [--rate R [--seconds S]]
+//
+// --rate R: after the first lines, the server sends every connection one more line R times a
+// second (connections staggered) for S seconds (default 10), and the client reports its CPU
+// time per line in that phase and its memory at its end: the cost of connections that are
+// mostly idle but not silent (1,000 x 100 lines/s is issue 17's figure).
 //
 // Modes, from most to least of the library:
 //   engine   one capture_engine with N endpoints (tcp_connector or tls_connector, text codec over
@@ -57,6 +62,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +94,8 @@ struct config {
     std::size_t max_frame_bytes = socketcap::pipeline_options{}.max_frame_bytes;
     std::size_t line_bytes = 32; ///< each line, its newline included
     std::size_t lines = 1;       ///< lines per connection
+    double rate = 0;             ///< lines per second per connection after the first ones
+    double seconds = 10;         ///< how long they come
     std::string cert, key;       ///< TLS: the server's certificate and key (made when empty)
 };
 
@@ -117,15 +126,37 @@ std::string payload(const config& c) {
 // ---------------------------------------------------------------------------------------------
 // The server: accepts, (handshakes,) writes the payload, keeps every connection open and silent.
 
-asio::awaitable<void> serve_one(tcp::socket s, void* tls_ctx, const std::string& data,
-                                std::vector<std::shared_ptr<void>>& keep) {
+/// Writes `data`, then with a rate one line per period (from a staggered start) for ever.
+template <class Stream>
+asio::awaitable<void> feed(Stream& st, const std::string& data, const config& c, std::size_t index) {
+    auto [ec, n] = co_await asio::async_write(st, asio::buffer(data), as_tuple(use_awaitable));
+    if (ec || c.rate <= 0) co_return;
+    const std::string line = data.substr(0, data.find('\n') + 1);
+    const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(1.0 / c.rate));
+    double phase = static_cast<double>(index) * 0.6180339887;
+    phase -= static_cast<double>(static_cast<std::uint64_t>(phase));
+    asio::steady_timer timer(st.get_executor());
+    auto next = std::chrono::steady_clock::now() +
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(phase * period);
+    for (;;) {
+        timer.expires_at(next);
+        co_await timer.async_wait(as_tuple(use_awaitable));
+        auto [wec, wn] = co_await asio::async_write(st, asio::buffer(line), as_tuple(use_awaitable));
+        if (wec) co_return;
+        next += period;
+    }
+}
+
+asio::awaitable<void> serve_one(tcp::socket s, void* tls_ctx, const std::string& data, const config& c,
+                                std::size_t index, std::vector<std::shared_ptr<void>>& keep) {
 #if SOCKETCAP_HAS_TLS
     if (tls_ctx) {
         auto st = std::make_shared<asio::ssl::stream<tcp::socket>>(std::move(s), *static_cast<asio::ssl::context*>(tls_ctx));
         keep.push_back(st);
         auto [ec] = co_await st->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
         if (ec) co_return;
-        co_await asio::async_write(*st, asio::buffer(data), as_tuple(use_awaitable));
+        co_await feed(*st, data, c, index);
         co_return;
     }
 #else
@@ -133,18 +164,18 @@ asio::awaitable<void> serve_one(tcp::socket s, void* tls_ctx, const std::string&
 #endif
     auto sp = std::make_shared<tcp::socket>(std::move(s));
     keep.push_back(sp);
-    co_await asio::async_write(*sp, asio::buffer(data), as_tuple(use_awaitable));
+    co_await feed(*sp, data, c, index);
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acc, void* tls_ctx, const std::string& data,
+asio::awaitable<void> accept_loop(tcp::acceptor& acc, void* tls_ctx, const std::string& data, const config& c,
                                   std::vector<std::shared_ptr<void>>& keep) {
-    for (;;) {
+    for (std::size_t index = 0;; ++index) {
         auto [ec, s] = co_await acc.async_accept(as_tuple(use_awaitable));
         if (ec) {
             if (ec == asio::error::operation_aborted) co_return;
             continue; // EMFILE and the like: the client will notice the missing line
         }
-        asio::co_spawn(acc.get_executor(), serve_one(std::move(s), tls_ctx, data, keep), asio::detached);
+        asio::co_spawn(acc.get_executor(), serve_one(std::move(s), tls_ctx, data, c, index, keep), asio::detached);
     }
 }
 
@@ -171,7 +202,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acc, void* tls_ctx, const std::
 #endif
     const std::string data = payload(c);
     std::vector<std::shared_ptr<void>> keep;
-    asio::co_spawn(io, accept_loop(acc, tls_ctx, data, keep), asio::detached);
+    asio::co_spawn(io, accept_loop(acc, tls_ctx, data, c, keep), asio::detached);
     io.run();
     ::_exit(0);
 }
@@ -232,6 +263,9 @@ struct outcome {
     memory before, after;
     double seconds = 0; ///< from the first connect to the last line
     std::uint64_t documents = 0;
+    double trickle_cpu = 0;            ///< --rate: CPU seconds of the trickle phase
+    std::uint64_t trickle_lines = 0;   ///< --rate: lines that arrived in it
+    double trickle_seconds = 0;
     std::string error;
 };
 
@@ -247,23 +281,37 @@ socketcap::session_options session_opts(const config& c, std::uint16_t port) {
     return so;
 }
 
-/// Runs the io_context until `arrived()` reaches `want`, lets it settle, samples memory, then
-/// calls `stop` and runs until the work is done.
-outcome drive(asio::io_context& io, std::uint64_t want, const std::function<std::uint64_t()>& arrived,
-              const std::function<void()>& stop, outcome o) {
+/// Runs the io_context until `arrived()` reaches `want`, lets it settle (with a rate: lets the
+/// lines trickle for c.seconds), samples memory, then calls `stop` and runs until the work is done.
+outcome drive(const config& c, asio::io_context& io, std::uint64_t want,
+              const std::function<std::uint64_t()>& arrived, const std::function<void()>& stop, outcome o) {
     auto t0 = std::chrono::steady_clock::now();
     asio::steady_timer tick(io);
     bool settled = false, stopped = false;
+    double cpu0 = 0;
+    std::uint64_t got0 = 0;
+    std::chrono::steady_clock::time_point trickle0;
     std::function<void(std::error_code)> poll = [&](std::error_code) {
         if (stopped) return;
         auto got = arrived();
         if (got >= want && !settled) {
             o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             settled = true;
-            tick.expires_after(200ms); // every session back to waiting for more
+            cpu0 = socketcap::bench::self_cpu();
+            got0 = got;
+            trickle0 = std::chrono::steady_clock::now();
+            // Every session back to waiting for more, or the trickle phase.
+            tick.expires_after(c.rate > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(c.seconds))
+                                          : std::chrono::steady_clock::duration(200ms));
             return tick.async_wait(poll);
         }
         if (settled) {
+            if (c.rate > 0) {
+                o.trickle_cpu = socketcap::bench::self_cpu() - cpu0;
+                o.trickle_lines = got - got0;
+                o.trickle_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - trickle0).count();
+            }
             o.documents = got;
             o.after = sample();
             ::malloc_trim(0);
@@ -317,7 +365,7 @@ outcome measure_with(const config& c, std::size_t n, const std::function<Connect
         socketcap::diagnostics diag;
         engine.async_run(sink, observer, diag, [](std::error_code) {});
         return drive(
-            io, want_docs, [&] { return engine.stats().totals.documents; }, [&] { engine.stop(); }, o);
+            c, io, want_docs, [&] { return engine.stats().totals.documents; }, [&] { engine.stop(); }, o);
     }
 
     using transport_type = typename Connector::transport_type;
@@ -331,7 +379,6 @@ outcome measure_with(const config& c, std::size_t n, const std::function<Connect
     std::uint64_t socket_lines = 0;
     std::size_t running = n;
     discard_sink sink(ex);
-    const std::size_t want_bytes = payload(c).size();
     for (std::size_t i = 0; i < n; ++i) {
         asio::co_spawn(
             ex,
@@ -349,14 +396,12 @@ outcome measure_with(const config& c, std::size_t n, const std::function<Connect
                         session_opts<Codec>(c, connector.port()));
                     co_await k.s->run(sink);
                 } else {
-                    std::size_t got = 0;
-                    while (got < want_bytes) {
+                    for (;;) { // counts line ends, and keeps reading (with a rate, lines keep coming)
                         std::array<char, 512> buf;
                         auto [rec, m] = co_await k.t->async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
-                        got += m;
                         if (rec) co_return;
+                        socket_lines += static_cast<std::uint64_t>(std::count(buf.begin(), buf.begin() + m, '\n'));
                     }
-                    socket_lines += c.lines;
                 }
             },
             [&](std::exception_ptr e) {
@@ -380,7 +425,7 @@ outcome measure_with(const config& c, std::size_t n, const std::function<Connect
             }
         }
     };
-    return drive(io, want_docs, arrived, stop, o);
+    return drive(c, io, want_docs, arrived, stop, o);
 }
 
 template <class Codec>
@@ -410,9 +455,10 @@ outcome measure(const config& c, std::size_t n, std::uint16_t port) {
 [[noreturn]] void run_client(int result_fd, const config& c, std::size_t n, std::uint16_t port) {
     raise_fd_limit();
     outcome o = c.codec == "json" ? measure<socketcap::json_codec>(c, n, port) : measure<socketcap::text_codec>(c, n, port);
-    auto line = fmt::format("{} {} {} {} {} {} {} {} {} {} {:.3f} {}\n", n, o.documents, o.before.rss_kib,
-                            o.after.rss_kib, o.after.trimmed_rss_kib, o.before.anon_kib, o.after.anon_kib,
-                            o.before.heap_kib, o.after.heap_kib, o.after.tcp_kib - o.before.tcp_kib, o.seconds,
+    auto line = fmt::format("{} {} {} {} {} {} {} {} {} {} {:.3f} {:.4f} {} {:.3f} {}\n", n, o.documents,
+                            o.before.rss_kib, o.after.rss_kib, o.after.trimmed_rss_kib, o.before.anon_kib,
+                            o.after.anon_kib, o.before.heap_kib, o.after.heap_kib, o.after.tcp_kib - o.before.tcp_kib,
+                            o.seconds, o.trickle_cpu, o.trickle_lines, o.trickle_seconds,
                             o.error.empty() ? "-" : o.error);
     if (::write(result_fd, line.data(), line.size()) < 0) ::_exit(1);
     ::_exit(o.error.empty() ? 0 : 1);
@@ -422,6 +468,8 @@ struct row {
     std::size_t n = 0;
     std::uint64_t documents = 0;
     double rss0 = 0, rss1 = 0, trimmed = 0, anon0 = 0, anon1 = 0, heap0 = 0, heap1 = 0, tcp = 0, seconds = 0;
+    double trickle_cpu = 0, trickle_seconds = 0;
+    std::uint64_t trickle_lines = 0;
     std::string error;
 };
 
@@ -455,7 +503,8 @@ std::optional<row> one_measurement(const config& c, std::size_t n) {
     ::waitpid(server, nullptr, 0);
     std::istringstream in(text);
     row r;
-    in >> r.n >> r.documents >> r.rss0 >> r.rss1 >> r.trimmed >> r.anon0 >> r.anon1 >> r.heap0 >> r.heap1 >> r.tcp >> r.seconds;
+    in >> r.n >> r.documents >> r.rss0 >> r.rss1 >> r.trimmed >> r.anon0 >> r.anon1 >> r.heap0 >> r.heap1 >> r.tcp >> r.seconds >> r.trickle_cpu
+       >> r.trickle_lines >> r.trickle_seconds;
     std::getline(in >> std::ws, r.error);
     if (!in && r.error.empty()) r.error = "client died (status " + std::to_string(st) + ")";
     if (r.error == "-") r.error.clear();
@@ -471,6 +520,13 @@ std::string make_cert(config& c) {
                            "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout {} -out {} 2>/dev/null",
                            c.key, c.cert);
     return std::system(cmd.c_str()) == 0 ? "" : "openssl req failed";
+}
+
+std::string load_average() {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
 }
 
 std::vector<std::size_t> parse_list(const char* s) {
@@ -503,11 +559,13 @@ int main(int argc, char** argv) {
         else if (a == "--max-frame-bytes") c.max_frame_bytes = std::strtoull(next(), nullptr, 10);
         else if (a == "--line-bytes") c.line_bytes = std::max<std::size_t>(2, std::strtoull(next(), nullptr, 10));
         else if (a == "--lines") c.lines = std::max<std::size_t>(1, std::strtoull(next(), nullptr, 10));
+        else if (a == "--rate") c.rate = std::strtod(next(), nullptr);
+        else if (a == "--seconds") c.seconds = std::strtod(next(), nullptr);
         else {
             fmt::print(stderr,
                        "usage: idle_connections [--connections N,...] [--mode engine|session|socket] [--tls] "
                        "[--repeats R] [--codec line|json] [--read-size B] [--max-frame-bytes B] [--line-bytes B] "
-                       "[--lines K]\n");
+                       "[--lines K] [--rate R [--seconds S]]\n");
             return 2;
         }
     }
@@ -526,11 +584,16 @@ int main(int argc, char** argv) {
                "connection, {} repeats\n",
                c.mode, c.tls ? "TLS" : "plain TCP", c.codec, c.read_size, c.max_frame_bytes, c.lines, c.line_bytes,
                c.repeats);
+    if (c.rate > 0)
+        fmt::print("# then {} line(s) per second per connection for {} s: CPU per line and lines/s in that phase; "
+                   "memory at its end\n",
+                   c.rate, c.seconds);
+    fmt::print("# load before: {}\n", load_average());
     fmt::print("{:>6} {:>4} {:>9} {:>9} {:>12} {:>12} {:>11} {:>11} {:>11} {:>8}\n", "N", "run", "RSS0 MiB",
                "RSS1 MiB", "RSS KiB/conn", "trimmed KiB", "anon KiB/c", "heap KiB/c", "kTCP KiB/c", "lines s");
     int failures = 0;
     for (auto n : c.connections) {
-        std::vector<double> rss, trimmed, anon, heap;
+        std::vector<double> rss, trimmed, anon, heap, cpu_us, lines_per_s;
         for (int rep = 0; rep < c.repeats; ++rep) {
             auto r = one_measurement(c, n);
             if (!r || !r->error.empty()) {
@@ -543,9 +606,16 @@ int main(int argc, char** argv) {
             trimmed.push_back((r->trimmed - r->rss0) / dn);
             anon.push_back((r->anon1 - r->anon0) / dn);
             heap.push_back((r->heap1 - r->heap0) / dn);
-            fmt::print("{:>6} {:>4} {:>9.1f} {:>9.1f} {:>12.2f} {:>12.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>8.2f}\n", n,
+            fmt::print("{:>6} {:>4} {:>9.1f} {:>9.1f} {:>12.2f} {:>12.2f} {:>11.2f} {:>11.2f} {:>11.2f} {:>8.2f}", n,
                        rep + 1, r->rss0 / 1024, r->rss1 / 1024, rss.back(), trimmed.back(), anon.back(), heap.back(),
                        r->tcp / dn, r->seconds);
+            if (c.rate > 0 && r->trickle_lines > 0) {
+                cpu_us.push_back(r->trickle_cpu / double(r->trickle_lines) * 1e6);
+                lines_per_s.push_back(double(r->trickle_lines) / r->trickle_seconds);
+                fmt::print("  trickle: {:.0f} lines/s, {:.2f} CPU-s, {:.2f} us/line", lines_per_s.back(),
+                           r->trickle_cpu, cpu_us.back());
+            }
+            fmt::print("\n");
         }
         if (rss.empty()) continue;
         using socketcap::bench::fmt3;
@@ -554,7 +624,13 @@ int main(int argc, char** argv) {
                    "trimmed_rss_kib_per_conn={} anon_kib_per_conn={} heap_kib_per_conn={}\n",
                    c.mode, c.tls ? "tls" : "tcp", c.codec, c.lines, c.line_bytes, n, fmt3(summarize(rss), 2),
                    fmt3(summarize(trimmed), 2), fmt3(summarize(anon), 2), fmt3(summarize(heap), 2));
+        if (!cpu_us.empty())
+            fmt::print("RESULT trickle mode={} transport={} n={} rate={} lines_per_s={} cpu_us_per_line={} "
+                       "cpu_share={:.3f}\n",
+                       c.mode, c.tls ? "tls" : "tcp", n, c.rate, fmt3(summarize(lines_per_s), 0),
+                       fmt3(summarize(cpu_us), 2), summarize(cpu_us).med * summarize(lines_per_s).med / 1e6);
     }
+    fmt::print("# load after: {}\n", load_average());
     if (c.tls) {
         std::remove(c.cert.c_str());
         std::remove(c.key.c_str());
