@@ -320,6 +320,46 @@ TEST_CASE("session over a socket: an unfinished frame keeps its buffer and the n
                                                            "checkpoint 2 2", text("b"), "checkpoint 3 3"});
 }
 
+TEST_CASE("session over a socket: after a read that filled its area, bytes already there are read, not waited for") {
+    // 4,096 lines of 16 bytes fill one read area exactly and leave the buffer empty.
+    std::string full;
+    for (int i = 0; i < 4096; ++i) full += fmt::format("{:015}\n", i);
+    REQUIRE(full.size() == read_size);
+    socket_harness h;
+    h.transport.data(full).data("tail\n").pause(1s).data(full).pause(1s).eof();
+    h.start();
+    CHECK(h.transport.waits() == 1);
+    CHECK(h.transport.reads() == 2); // the full read, then "tail" at once: available() said so
+    CHECK(h.s->get_pipeline().buffer_capacity() == 0);
+    h.advance(1s);
+    CHECK(h.transport.waits() == 2);
+    CHECK(h.transport.reads() == 3); // full again, and nothing available: it waits, with no buffer
+    CHECK(h.s->get_pipeline().buffer_capacity() == 0);
+    h.advance(1s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(h.result->documents == 2 * 4096 + 1);
+    CHECK(h.transport.waits() == 3);
+}
+
+TEST_CASE("session over a socket: with a large output buffer, bytes already there are read, not waited for") {
+    // 200 lines of 100 bytes: a short read (not the whole area) whose documents grow the output
+    // buffer past max_idle_output_bytes. Freeing it and waiting would cost a regrowth per read of
+    // a flood, so the socket is asked first.
+    std::string burst;
+    for (int i = 0; i < 200; ++i) burst += fmt::format("{:099}\n", i);
+    socket_harness h;
+    h.transport.data(burst).data(burst).pause(1s).eof();
+    h.start();
+    CHECK(h.transport.reads() == 2);
+    CHECK(h.transport.waits() == 1); // the second burst was read at once: available() said it was there
+    h.advance(1s);
+    REQUIRE(h.result);
+    CHECK(h.result->ec == asio::error::eof);
+    CHECK(h.result->documents == 400);
+    CHECK(h.transport.waits() == 2);
+}
+
 TEST_CASE("session over a socket: a stop() that finds the wait already complete starts no read") {
     socket_harness h;
     h.transport.pause(1s).data("a\n");

@@ -114,8 +114,9 @@ public:
     /// or does not write (they are dropped: the server resends what it never got acked).
     bool deliver(std::string_view bytes, std::size_t messages);
 
-    /// The most output-buffer memory a session keeps while its receive buffer is empty (it may
-    /// go idle): a buffer grown past it for a burst of documents is freed before the next read.
+    /// The most output-buffer memory a session keeps when it may go idle (its receive buffer
+    /// is empty and its last read did not fill its area, or a socket says nothing is waiting): a
+    /// buffer grown past it for a burst of documents is freed before the next read.
     static constexpr std::size_t max_idle_output_bytes = 16 * 1024;
 
     const std::string& session_id() const noexcept { return env_.session_id(); }

@@ -55,14 +55,17 @@ struct wait_handler_archetype {
 } // namespace detail
 
 /// A transport that can wait until a read would not block, without reading:
-/// t.async_wait(asio::socket_base::wait_read, handler(error_code)), as Asio's sockets do. While
-/// its receive buffer is empty a session waits that way and holds no read area, so an idle
-/// connection costs no buffer. A transport that keeps bytes above its socket must not model it
-/// (the socket's readability would not say whether a read blocks): asio::ssl::stream, which may
-/// hold decrypted bytes or read-ahead ciphertext, has no async_wait and reads as before.
+/// t.async_wait(asio::socket_base::wait_read, handler(error_code)), and say how many bytes a
+/// read would return at once: t.available(ec), as Asio's sockets do. While its receive buffer
+/// is empty a session waits that way and holds no read area, so an idle connection costs no
+/// buffer (it skips the wait when its last read filled its area and available() says more is
+/// there). A transport that keeps bytes above its socket must not model it (the socket's
+/// readability would not say whether a read blocks): asio::ssl::stream, which may hold
+/// decrypted bytes or read-ahead ciphertext, has no async_wait and reads as before.
 template <class T>
-concept waitable_transport = transport<T> && requires(T& t) {
+concept waitable_transport = transport<T> && requires(T& t, std::error_code& ec) {
     t.async_wait(asio::socket_base::wait_read, detail::wait_handler_archetype{});
+    { t.available(ec) } -> std::convertible_to<std::size_t>;
 };
 
 /// The most bytes one read of a T can return, whatever the buffer: a session asks no more of

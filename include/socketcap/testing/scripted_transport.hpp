@@ -18,7 +18,8 @@
 // scripted_transport<Timer, true> is a socket's double: it also models waitable_transport.
 // async_wait(wait_read) goes through pauses and silence as a read would, but completes without
 // taking the step (with success before data or an error, as readability says "a read will not
-// block"), so a session waits on it while its buffer is empty.
+// block"), so a session waits on it while its buffer is empty; available() is the size of a
+// data step at the front.
 #ifndef SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 #define SOCKETCAP_TESTING_SCRIPTED_TRANSPORT_HPP
 
@@ -58,6 +59,16 @@ public:
         read_sizes_.push_back(buffer.size());
         return asio::async_compose<Token, void(std::error_code, std::size_t)>(basic_read_op<false>{this, buffer}, token,
                                                                                ex_);
+    }
+
+    /// Only the socket double (Waitable): the bytes a read would return now (those of a data
+    /// step at the front; none before a pause or an error).
+    std::size_t available(std::error_code& ec) const
+        requires Waitable
+    {
+        ec = {};
+        if (!open_ || script_.empty() || script_.front().kind != step::bytes) return 0;
+        return script_.front().data.size();
     }
 
     /// Only the socket double (Waitable): completes when a read would not block, taking nothing.

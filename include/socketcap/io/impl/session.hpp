@@ -219,6 +219,7 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     std::optional<Timer> due_timer;
     if (latency.count() > 0) due_timer.emplace(transport_.get_executor());
     typename Timer::time_point pending_since{};
+    bool last_read_full = false; // the last read filled its whole area: more is likely waiting
 
     // A read (or a wait for readability) that must not hold pending documents past their
     // deadline. The read is never cancelled (a TLS stream may not survive that): it stays
@@ -256,10 +257,23 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
     };
 
     while (!stopped_) {
-        // Between frames the connection may go quiet for good: documents of a burst (a 64 KiB
-        // read of short lines renders ~270 KB) are not worth keeping the buffer they grew.
-        // Freed only here, not after every write, so a busy stream keeps it.
-        if (pipeline_.pending_bytes() == 0 && out.capacity() > max_idle_output_bytes) out = output_buffer{};
+        // Between frames the connection may be about to go quiet for good (docs/design.md,
+        // "Memory"), unless the last read filled its whole area: then more bytes are likely
+        // waiting (a flood, or chunks framed one per read). A socket is asked instead (one
+        // ioctl) when that, or a large output buffer, is at stake: a wait would cost a reactor
+        // round trip and a new read area, a freed output buffer its regrowth, for every read of
+        // a flood. A line now and then asks nothing.
+        const bool empty = pipeline_.pending_bytes() == 0;
+        bool may_idle = empty && !last_read_full;
+        if constexpr (waitable_transport<Transport>) {
+            if (empty && (last_read_full || out.capacity() > max_idle_output_bytes)) {
+                std::error_code ignored;
+                may_idle = transport_.available(ignored) == 0;
+            }
+        }
+        // The documents of a burst (a 64 KiB read of short lines renders ~270 KB) are not worth
+        // keeping the buffer they grew while idle; a busy stream keeps it.
+        if (may_idle && out.capacity() > max_idle_output_bytes) out = output_buffer{};
         if (watchdog_) {
             watchdog_->reading = true;
             watchdog_->last_activity = Timer::clock_type::now();
@@ -268,7 +282,7 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
         std::size_t n = 0;
         bool read = true;
         if constexpr (waitable_transport<Transport>) {
-            if (pipeline_.pending_bytes() == 0) {
+            if (may_idle) {
                 // Idle until proven otherwise: wait for readability holding no read area, and
                 // take one only when there are bytes to put in it (docs/design.md, "Memory").
                 pipeline_.release_buffer();
@@ -300,6 +314,7 @@ asio::awaitable<session_result> session<Transport, Codec, CheckpointPolicy, Time
             } else {
                 std::tie(ec, n) = co_await transport_.async_read_some(area, as_tuple(use_awaitable));
             }
+            last_read_full = n != 0 && n == area.size();
         }
         if (result.sink_failed) break;
         if (watchdog_) {
