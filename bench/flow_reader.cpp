@@ -9,14 +9,20 @@
 //                      prints "DONE ..." once checkpoints report at least B bytes for each of K
 //                      bindings (bindingStateV1.<stateKey>.bytes, simdjson-parsed);
 // then keeps reading until EOF (the driver closes the connector's stdin after DONE) and prints
-// "RESULT docs=... checkpoints=... [latency percentiles in ms, all and after --warmup S]
-// reader_cpu=...". Every line must be a captured, checkpoint or opened message.
+// "RESULT docs=... checkpoints=... bad_lines=... [latency percentiles in ms, all and after
+// --warmup S] reader_cpu=...". Every line must be one whole captured, checkpoint or opened
+// message; a line that is not (two connections' output interleaved inside it, say) is counted
+// in bad_lines and shown on stderr (the first 3), its documents counted by their
+// `{"captured":{` openings, and the run goes on. With --until-docs, 2 s without output after
+// the first document also ends the wait (complete=0: documents were lost or mangled), so a
+// broken run is measured and reported rather than waited on forever.
 #include "stats.hpp"
 
 #include <simdjson.h>
 
 #include <fmt/format.h>
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,25 +94,51 @@ int main(int argc, char** argv) {
     simdjson::dom::parser parser;
     std::map<std::string, std::uint64_t, std::less<>> bytes_of;
     std::size_t bindings_done = 0;
-    std::uint64_t docs = 0, checkpoints = 0;
+    std::uint64_t docs = 0, checkpoints = 0, bad_lines = 0;
     std::vector<double> lat_all, lat_warm;
     bool done = false;
     auto t0 = std::chrono::steady_clock::now();
     std::vector<char> buf(1 << 20);
     std::size_t have = 0;
+    double last_read = 0;
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto finish_wait = [&](double t, bool complete) {
+        done = true;
+        std::printf("DONE docs=%llu seconds=%.6f complete=%d reader_cpu=%.3f\n", static_cast<unsigned long long>(docs),
+                    t, complete ? 1 : 0, socketcap::bench::self_cpu());
+        std::fflush(stdout);
+    };
     for (;;) {
+        if (!done && until_docs && docs > 0) {
+            pollfd pfd{0, POLLIN, 0};
+            if (::poll(&pfd, 1, 2000) == 0) {
+                finish_wait(last_read, false);
+                continue;
+            }
+        }
         ssize_t n = ::read(0, buf.data() + have, buf.size() - have);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         std::uint64_t now = realtime_ns();
-        bool warm = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= warmup;
+        last_read = elapsed();
+        bool warm = last_read >= warmup;
         have += std::size_t(n);
         std::size_t start = 0;
         while (const void* nl = std::memchr(buf.data() + start, '\n', have - start)) {
             auto end = std::size_t(static_cast<const char*>(nl) - buf.data());
             std::string_view line(buf.data() + start, end - start);
             start = end + 1;
-            if (line.starts_with(captured)) {
+            bool known = line.starts_with(captured) || line.starts_with(checkpoint) || line.starts_with(opened);
+            if (!known || line.find(captured, 1) != std::string_view::npos ||
+                line.find(checkpoint, 1) != std::string_view::npos || !line.ends_with("}}")) {
+                if (++bad_lines <= 3)
+                    std::fprintf(stderr, "flow_reader: a mangled line (%zu bytes): %.*s\n", line.size(),
+                                 int(std::min<std::size_t>(line.size(), 1500)), line.data());
+                for (auto at = line.find(captured); at != std::string_view::npos; at = line.find(captured, at + 1))
+                    ++docs;
+                continue;
+            }
+            if (line.starts_with(captured)) { // whole: one document
                 ++docs;
                 if (latency) {
                     auto v = line.find(value_key);
@@ -131,23 +163,17 @@ int main(int argc, char** argv) {
                     if (it->second < until_bytes && b >= until_bytes) ++bindings_done;
                     it->second = b;
                 }
-            } else if (!line.starts_with(opened)) {
-                bad_line(line, "neither captured, checkpoint nor opened");
             }
         }
         std::memmove(buf.data(), buf.data() + start, have - start);
         have -= start;
         if (have == buf.size()) buf.resize(buf.size() * 2);
-        if (!done && ((until_docs && docs >= until_docs) || (until_bytes && bindings_done >= bindings))) {
-            done = true;
-            double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::printf("DONE docs=%llu seconds=%.6f reader_cpu=%.3f\n", static_cast<unsigned long long>(docs), t,
-                        socketcap::bench::self_cpu());
-            std::fflush(stdout);
-        }
+        if (!done && ((until_docs && docs >= until_docs) || (until_bytes && bindings_done >= bindings)))
+            finish_wait(last_read, true);
     }
     std::string lat = latency ? " " + percentiles(lat_all, "") + " " + percentiles(lat_warm, "warm_") : "";
-    std::printf("RESULT docs=%llu checkpoints=%llu%s reader_cpu=%.3f\n", static_cast<unsigned long long>(docs),
-                static_cast<unsigned long long>(checkpoints), lat.c_str(), socketcap::bench::self_cpu());
+    std::printf("RESULT docs=%llu checkpoints=%llu bad_lines=%llu%s reader_cpu=%.3f\n",
+                static_cast<unsigned long long>(docs), static_cast<unsigned long long>(checkpoints),
+                static_cast<unsigned long long>(bad_lines), lat.c_str(), socketcap::bench::self_cpu());
     return done ? 0 : 1;
 }

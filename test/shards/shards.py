@@ -3,8 +3,10 @@
 """Issue 17: a capture of fifty endpoints split across shards, this test playing Flow's runtime.
 
   50 loopback servers (one thread, one listener each) -- each sends its own numbered lines,
-  "ep17 000001\\n", "ep17 000002\\n", ..., 20 a second on every open connection, the numbers going
-  on across connections, and counts the connections it accepted.
+  "ep17 000001\\n", "ep17 000002\\n", ...: 2000 at once on every new connection (each read then
+  renders far more than one 64 KiB pipe write, while 50 endpoints do the same: their documents
+  must still come out whole, one message per line), then 20 a second, the numbers going on
+  across connections; and counts the connections it accepted.
 
   Phase 1: four source-socket processes in Flow mode, one `open` each with the same 50 bindings
   (binding i: resourceConfig {"stream": "ep<i>", "host": "127.0.0.1", "port": <server i>},
@@ -34,7 +36,8 @@
 
 No acknowledgements: the connector does not ask for them here (no positions, no acks), and every
 checkpoint counts as committed. Runs in about 10 s; every wait is bounded (STEP_TIMEOUT).
-SHARDS_KEEP=1 keeps the logs and outputs in the temporary directory.
+SHARDS_KEEP=1 keeps the logs and outputs in the temporary directory; SHARDS_BURST=N changes the
+opening burst (0: none).
 """
 
 import json
@@ -51,7 +54,8 @@ import time
 
 ENDPOINTS = 50
 RATE = 20.0             # lines per second per open connection
-MIN_DOCS = 20           # documents each binding must reach in a phase before it is judged
+BURST = int(os.environ.get('SHARDS_BURST', '2000'))  # lines each connection gets at once when it opens
+MIN_DOCS = BURST + 20   # documents each binding must reach in a phase before it is judged
 STEP_TIMEOUT = 15.0     # seconds for any one wait
 FULL = 0xFFFFFFFF
 
@@ -190,8 +194,10 @@ class Connection:
 
 class Servers:
     """ENDPOINTS listeners plus a decoy (the endpoint config's own port, which no binding uses).
-    Every RATE-th of a second each open connection gets its endpoint's next line; the numbers
-    go on across that endpoint's connections."""
+    A new connection first gets BURST lines in one write (so that many endpoints' reads render
+    more output than one pipe write at the same time), then every RATE-th of a second each open
+    connection gets its endpoint's next line; the numbers go on across that endpoint's
+    connections."""
 
     def __init__(self, n):
         self.n = n
@@ -281,12 +287,13 @@ class Servers:
                         for c in self.connections[i]:
                             if c.closed_at is not None:
                                 continue
+                            count = BURST if c.first is None else 1
                             number = self.next_line[i]
-                            self.next_line[i] += 1
+                            self.next_line[i] += count
                             if c.first is None:
                                 c.first = number
-                            c.last = number
-                            self._send(c, f'ep{i} {number:06d}\n'.encode())
+                            c.last = number + count - 1
+                            self._send(c, ''.join(f'ep{i} {k:06d}\n' for k in range(number, number + count)).encode())
 
     def stop(self):
         self.stopping = True
@@ -384,8 +391,12 @@ class Shard:
                     self.messages.append(('doc', m['captured'].get('binding', 0), m['captured'].get('doc')))
                 elif isinstance(m, dict) and len(m) == 1 and 'checkpoint' in m:
                     self.messages.append(('checkpoint', m['checkpoint'].get('state')))
+                elif raw.find(b'{"captured":', 1) >= 0 or raw.find(b'{"checkpoint":', 1) >= 0 or m is None:
+                    self.errors.append(f'{self.name}: a line on stdout that is not one whole message (the output '
+                                       f'of several endpoints interleaved?), {len(raw)} bytes: {raw[:400]!r} ... '
+                                       f'{raw[-200:]!r}')
                 else:
-                    self.errors.append(f'{self.name}: unexpected line on stdout: {raw[:300]!r}')
+                    self.errors.append(f'{self.name}: unexpected message on stdout: {raw[:300]!r}')
         with self.lock:
             self.eof = True
         self.out.flush()
@@ -458,7 +469,7 @@ def check_no_errors(servers, shards):
         if s.first_line is not None and s.first_line != {'opened': {}}:
             errors.append(f'{s}: expected {{"opened":{{}}}} first, got {s.first_line!r}')
     if errors:
-        raise Failure('; '.join(errors))
+        raise Failure('; '.join(errors[:2]) + (f' (and {len(errors) - 2} more)' if len(errors) > 2 else ''))
 
 
 def check_session(shard, i, docs, conn, port, after_line=None):
