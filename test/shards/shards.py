@@ -55,7 +55,8 @@ import time
 ENDPOINTS = 50
 RATE = 20.0             # lines per second per open connection
 BURST = int(os.environ.get('SHARDS_BURST', '2000'))  # lines each connection gets at once when it opens
-MIN_DOCS = BURST + 20   # documents each binding must reach in a phase before it is judged
+MORE_DOCS = 20          # documents each binding must add in a phase after its burst
+MIN_DOCS = BURST + MORE_DOCS  # documents a new session must reach before it is judged
 STEP_TIMEOUT = 15.0     # seconds for any one wait
 FULL = 0xFFFFFFFF
 
@@ -639,9 +640,9 @@ def scenario(tmp, servers, hashes, shards):
                 if new_owners.get(b, owners[b]) is not s:
                     raise Failure(f'ep{b} (hash {hashes[b]:#010x}) was captured by {s}, which does not own it')
         return all(len(new_owners[i].docs(i)) >= MIN_DOCS for i in moved) and \
-            all(len(owners[i].docs(i)) >= base[i] + MIN_DOCS for i in base) and \
+            all(len(owners[i].docs(i)) >= base[i] + MORE_DOCS for i in base) and \
             time.monotonic() - empty_started >= 2.0
-    deadline_wait(lambda: f'{MIN_DOCS} documents of every moved binding on its new shard and {MIN_DOCS} more of '
+    deadline_wait(lambda: f'{MIN_DOCS} documents of every moved binding on its new shard and {MORE_DOCS} more of '
                   'the others, and 2 s of the empty shard', progress2)
     if empty.proc.poll() is not None:
         raise Failure(f'{empty} exited with {empty.proc.returncode} instead of staying up; '
