@@ -606,6 +606,9 @@ def scenario(tmp, servers, hashes, shards):
     check_stopped(victim)
     state = committed_state(victim)
     moved = owned[victim]
+    # Its connections are closed (it exited); the servers' bookkeeping sees it before a new shard starts.
+    deadline_wait('the servers to see the stopped shard\'s connections close',
+                  lambda: all(servers.snapshot(i)[0][1] is not None for i in moved))
     before = binding_states(state)
     if sorted(before) != moved:
         raise Failure(f'{victim}: its committed state names bindings {sorted(before)}, expected {moved}')
