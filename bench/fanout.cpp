@@ -281,9 +281,12 @@ int main(int argc, char** argv) {
                  conns.size(), static_cast<unsigned long long>(closed_by_peer),
                  static_cast<unsigned long long>(lines_sent), static_cast<unsigned long long>(bytes_sent),
                  static_cast<unsigned long long>(write_blocked), double(max_late_ns) / 1e6);
-    std::fprintf(stderr, "RESULT fanout connections=%zu lines=%llu bytes=%llu blocked=%llu max_late_ms=%.3f\n",
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    std::fprintf(stderr, "RESULT fanout connections=%zu lines=%llu bytes=%llu blocked=%llu max_late_ms=%.3f cpu=%.3f\n",
                  conns.size(), static_cast<unsigned long long>(lines_sent),
                  static_cast<unsigned long long>(bytes_sent), static_cast<unsigned long long>(write_blocked),
-                 double(max_late_ns) / 1e6);
+                 double(max_late_ns) / 1e6, cpu);
     return 0;
 }
