@@ -370,7 +370,7 @@ class Shard:
         self.messages = []
         self.first_line = None
         self.errors = []
-        self.eof = False
+        self.stopped = False  # its stdin was closed on purpose
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
         self.proc.stdin.write(open_request(servers, key_begin, key_end, state).encode())
@@ -400,8 +400,6 @@ class Shard:
                                        f'{raw[-200:]!r}')
                 else:
                     self.errors.append(f'{self.name}: unexpected message on stdout: {raw[:300]!r}')
-        with self.lock:
-            self.eof = True
         self.out.flush()
 
     def snapshot(self):
@@ -413,6 +411,7 @@ class Shard:
 
     def stop(self, timeout=STEP_TIMEOUT):
         """Closes stdin, as the runtime ends a session; returns the exit status."""
+        self.stopped = True
         if self.proc.stdin and not self.proc.stdin.closed:
             try:
                 self.proc.stdin.close()
@@ -459,7 +458,8 @@ def predicted_hashes(n):
 
 def owner_of(shards, h):
     owners = [s for s in shards if s.key_begin <= h <= s.key_end]
-    assert len(owners) == 1
+    if len(owners) != 1:
+        raise Failure(f'{h:#010x} is in the range of {len(owners)} shards: the ranges do not split the space')
     return owners[0]
 
 
@@ -467,7 +467,7 @@ def check_no_errors(servers, shards):
     errors = list(servers.errors)
     for s in shards:
         errors += s.errors
-        if s.proc.poll() is not None and not getattr(s, 'stopped', False):
+        if s.proc.poll() is not None and not s.stopped:
             errors.append(f'{s} exited with {s.proc.returncode} on its own')
         if s.first_line is not None and s.first_line != {'opened': {}}:
             errors.append(f'{s}: expected {{"opened":{{}}}} first, got {s.first_line!r}')
@@ -546,7 +546,6 @@ def binding_states(state):
 
 def check_stopped(shard):
     """Stops a shard; it must exit 0 with every document checkpointed."""
-    shard.stopped = True
     rc = shard.stop()
     if rc != 0:
         raise Failure(f'{shard} exited with {rc} after its stdin closed; log: {read(shard.log_path)[-1500:]}')
@@ -682,7 +681,6 @@ def scenario(tmp, servers, hashes, shards):
         if seen != set(mine):
             raise Failure(f'{half}: no checkpoint for {sorted(set(mine) - seen)}')
     rc = empty.stop()
-    empty.stopped = True
     if rc != 0:
         raise Failure(f'{empty} exited with {rc} after its stdin closed')
     if servers.decoy_connections():
