@@ -161,7 +161,7 @@ constexpr std::string_view hand_written_schema = R"({
       "description": "With several bindings, each its own endpoint: fail stops the whole capture when one endpoint exhausts max_reconnect_attempts (so you notice); continue logs it and keeps capturing the others."},
     "threads": {"type": "integer", "title": "Threads", "default": 0, "minimum": 0, "maximum": 16, "advanced": true,
       "order": 19,
-      "description": "Threads that run the endpoints of this shard: 0 means one per CPU, at most one per endpoint. One endpoint's documents always stay in order."},
+      "description": "Threads that run the endpoints of this shard: 0 means one, which is cheapest until one core is saturated; at most one per endpoint. One endpoint's documents always stay in order."},
     "networkTunnel": {"type": "object", "title": "Network Tunnel", "advanced": true, "order": 20,
       "description": "Reach a server in a private network through an SSH bastion host (a local port forward).",
       "properties": {

@@ -239,8 +239,8 @@ inline constexpr config_field config_fields[] = {
                     "others."},
     {.name = "threads", .type = field_type::integer, .title = "Threads", .has_default = true, .value = 0,
      .minimum = 0, .maximum = 16, .advanced = true,
-     .description = "Threads that run the endpoints of this shard: 0 means one per CPU, at most one per endpoint. "
-                    "One endpoint's documents always stay in order."},
+     .description = "Threads that run the endpoints of this shard: 0 means one, which is cheapest until one core is "
+                    "saturated; at most one per endpoint. One endpoint's documents always stay in order."},
     // Estuary's connectors' shape and names, so that Flow users' habits and the UI carry over.
     {.name = "networkTunnel", .type = field_type::object, .title = "Network Tunnel", .advanced = true, .closed = true,
      .description = "Reach a server in a private network through an SSH bastion host (a local port forward)."},
