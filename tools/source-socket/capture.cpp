@@ -339,7 +339,7 @@ private:
     }
 
     /// Worker threads for the endpoints: `threads`, or (0) one; at most one per binding.
-    /// most one per binding. One thread (the runner's own) without the Flow protocol and with
+    /// One thread (the runner's own) without the Flow protocol and with
     /// explicit acknowledgements: Flow counts checkpoints in the order they reach stdout, which
     /// several threads would not keep.
     std::size_t worker_threads() const {
