@@ -190,8 +190,7 @@ conversation::conversation(std::shared_ptr<const conversation_plan> plan, std::s
     for (const auto& v : plan_->variable_values_) values_.push_back(v);
 }
 
-void conversation::queue(const message_template& m, std::chrono::system_clock::time_point now,
-                         std::span<const std::string_view> values) {
+void conversation::render(const message_template& m, std::chrono::system_clock::time_point now, std::string& into) {
     values_[p_position] = last_position_; // they change as frames arrive
     values_[p_next_position] = next_position_;
     std::string time, unix_time, unix_time_ms;
@@ -209,17 +208,21 @@ void conversation::queue(const message_template& m, std::chrono::system_clock::t
         values_[p_unix_time] = unix_time;
         values_[p_unix_time_ms] = unix_time_ms;
     }
-    m.render(values, queued_);
-    ++queued_messages_;
+    m.render(values_, into);
     values_[p_time] = values_[p_unix_time] = values_[p_unix_time_ms] = {};
 }
 
+void conversation::queue(const message_template& m, std::chrono::system_clock::time_point now) {
+    render(m, now, queued_);
+    ++queued_messages_;
+}
+
 void conversation::start(std::chrono::system_clock::time_point now) {
-    for (const auto& m : plan_->on_connect_) queue(m, now, values_);
+    for (const auto& m : plan_->on_connect_) queue(m, now);
 }
 
 void conversation::heartbeat(std::chrono::system_clock::time_point now) {
-    if (!plan_->heartbeat_.empty()) queue(plan_->heartbeat_, now, values_);
+    if (!plan_->heartbeat_.empty()) queue(plan_->heartbeat_, now);
 }
 
 bool conversation::take_position(const frame& f) {
@@ -268,24 +271,18 @@ bool conversation::take_position(const frame& f) {
 bool conversation::pass(const frame& f) {
     frame_has_position_ = false;
     if (plan_->position_.source != position_source::none && take_position(f) && plan_->ack_ && plan_->ack_per_frame_) {
-        std::string bytes;
         std::size_t common = values_.size();
         for (int number : plan_->position_pattern_.group_numbers())
             values_.push_back(position_groups_[static_cast<std::size_t>(number)]);
-        std::swap(bytes, queued_); // render into the pending acks, not the queue
-        std::size_t queued_messages = queued_messages_;
-        queue(plan_->ack_message_, std::chrono::system_clock::now(), values_);
-        std::swap(bytes, queued_);
-        queued_messages_ = queued_messages;
+        render(plan_->ack_message_, std::chrono::system_clock::now(), pending_acks_); // held until the commit
         values_.resize(common);
-        pending_acks_ += bytes;
         ++pending_ack_count_;
     }
     for (const auto& rule : plan_->replies_) {
         if (!rule.match.search(f.payload, groups_)) continue;
         std::size_t common = values_.size();
         for (int number : rule.match.group_numbers()) values_.push_back(groups_[static_cast<std::size_t>(number)]);
-        queue(rule.reply, std::chrono::system_clock::now(), values_);
+        queue(rule.reply, std::chrono::system_clock::now());
         values_.resize(common);
         ++replies_;
         return rule.capture;
@@ -310,11 +307,7 @@ conversation::acks conversation::take_acks() {
         return a;
     }
     if (last_position_.empty() || last_position_ == acked_position_) return a;
-    std::swap(a.bytes, queued_);
-    std::size_t queued_messages = queued_messages_;
-    queue(plan_->ack_message_, std::chrono::system_clock::now(), values_);
-    std::swap(a.bytes, queued_);
-    queued_messages_ = queued_messages;
+    render(plan_->ack_message_, std::chrono::system_clock::now(), a.bytes);
     a.messages = 1;
     acked_position_ = last_position_;
     return a;

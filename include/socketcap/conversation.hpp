@@ -186,8 +186,10 @@ public:
     const conversation_plan& plan() const noexcept { return *plan_; }
 
 private:
-    void queue(const message_template& m, std::chrono::system_clock::time_point now,
-               std::span<const std::string_view> groups);
+    /// Appends `m` to `into` with the values of now (and any groups pushed onto values_).
+    void render(const message_template& m, std::chrono::system_clock::time_point now, std::string& into);
+    /// Renders `m` into the bytes waiting to be written, as one more message.
+    void queue(const message_template& m, std::chrono::system_clock::time_point now);
 
     std::shared_ptr<const conversation_plan> plan_;
     bool take_position(const frame& f);
