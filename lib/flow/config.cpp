@@ -397,6 +397,17 @@ void read_position(simdjson::dom::object obj, std::vector<std::string>& errors, 
 /// once (conversation_plan stops at its first): each message, the heartbeat, each rule, then
 /// position and ack together.
 void check_conversation(const socketcap::conversation_config& c, reader& r) {
+    // ${password} is always a known name, so a message that uses it without a password set is
+    // named here rather than sent with an empty one.
+    auto uses_password = [](std::string_view text) { return text.find("${password}") != std::string_view::npos; };
+    bool no_password = true;
+    for (const auto& [name, value] : c.variables) no_password = no_password && !(name == "password" && !value.empty());
+    if (no_password) {
+        bool used = uses_password(c.heartbeat) || (c.ack && uses_password(c.ack->message));
+        for (const auto& m : c.on_connect) used = used || uses_password(m);
+        for (const auto& rule : c.replies) used = used || uses_password(rule.reply);
+        if (used) r.fail("password: is required: a message uses ${password}");
+    }
     socketcap::error_code ec;
     socketcap::diagnostics why;
     auto check = [&](const socketcap::conversation_config& part) {
@@ -504,15 +515,6 @@ void read_conversation(simdjson::dom::object obj, std::vector<std::string>& erro
     read_position(obj, errors, out);
 
     if (errors.size() != errors_before) return; // the texts are not all there to compile
-    // ${password} is always a known name, so a message that uses it without a password set is
-    // named here rather than sent with an empty one.
-    auto uses_password = [](std::string_view text) { return text.find("${password}") != std::string_view::npos; };
-    if (secret.empty()) {
-        bool used = uses_password(out.heartbeat) || (out.ack && uses_password(out.ack->message));
-        for (const auto& m : out.on_connect) used = used || uses_password(m);
-        for (const auto& rule : out.replies) used = used || uses_password(rule.reply);
-        if (used) r.fail(fmt::format("{}: is required: a message uses ${{password}}", password.name));
-    }
     out.variables.emplace_back("password", std::move(secret));
     check_conversation(out, r);
 }
@@ -747,12 +749,7 @@ endpoint_config endpoint_for(const endpoint_config& base, const resource_config&
             if (name == "password") value = *binding.password;
     std::vector<std::string> found;
     reader r{{}, &found};
-    bool no_password = true;
-    for (const auto& [name, value] : conv.variables) no_password = no_password && !(name == "password" && !value.empty());
-    bool uses = false;
-    for (const auto& m : conv.on_connect) uses = uses || m.find("${password}") != std::string::npos;
-    if (no_password && uses) r.fail("password: is required: a message uses ${password}");
-    else check_conversation(conv, r);
+    check_conversation(conv, r);
     for (auto& f : found) problems.push_back(fmt::format("{}{}", prefix, f));
     return c;
 }
