@@ -165,6 +165,15 @@ struct verify_state {
     peer_certificate leaf;
 };
 
+// wolfSSL's verify callback: keeps what the server's certificate says, for the error message.
+int record_certificate(int preverified, WOLFSSL_X509_STORE_CTX* store) {
+    auto* vs = static_cast<verify_state*>(store->userCtx);
+    if (vs != nullptr && (wolfSSL_X509_STORE_CTX_get_error_depth(store) == 0 || !vs->leaf.seen)) {
+        vs->leaf = describe_certificate(wolfSSL_X509_STORE_CTX_get_current_cert(store));
+    }
+    return preverified;
+}
+
 struct failure {
     std::error_code ec;
     std::string message;
@@ -296,6 +305,11 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
     using asio::experimental::as_tuple;
     handshake_result result;
     WOLFSSL* ssl = stream.native_handle();
+    if (ssl == nullptr) {
+        result.ec = std::make_error_code(std::errc::not_enough_memory);
+        result.message = "TLS: out of memory for the connection's TLS state";
+        co_return result;
+    }
     bool name_from_option = !opts.server_hostname.empty();
     std::string name = name_from_option ? opts.server_hostname : std::string(host);
     std::error_code ec;
@@ -316,7 +330,6 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
             result.message = "TLS: no host name to verify the server certificate against (set tls.server_hostname)";
             co_return result;
         }
-        stream.set_verify_mode(asio::ssl::verify_peer, ec);
         // wolfSSL's own name check (DNS and IP SANs, then CN). Not SSL_set1_host: with a verify
         // callback installed, wolfSSL lets a mismatch through (toolchain notes §1.5 item 1).
         if (wolfSSL_check_domain_name(ssl, name.c_str()) != WOLFSSL_SUCCESS) {
@@ -324,18 +337,12 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
             result.message = fmt::format("TLS: cannot set \"{}\" as the name to verify", name);
             co_return result;
         }
-        // Only records the certificate for the error message; the verdict stays wolfSSL's.
-        stream.set_verify_callback(
-            [vs](bool preverified, asio::ssl::verify_context& ctx) {
-                WOLFSSL_X509_STORE_CTX* store = ctx.native_handle();
-                if (wolfSSL_X509_STORE_CTX_get_error_depth(store) == 0 || !vs->leaf.seen) {
-                    vs->leaf = describe_certificate(wolfSSL_X509_STORE_CTX_get_current_cert(store));
-                }
-                return preverified;
-            },
-            ec);
+        // The callback only records the certificate for the error message; the verdict stays
+        // wolfSSL's. It gets `vs` as the store's user context (wolfSSL_SetCertCbCtx).
+        wolfSSL_SetCertCbCtx(ssl, vs.get());
+        wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_PEER, &record_certificate);
     } else {
-        stream.set_verify_mode(asio::ssl::verify_none, ec);
+        wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_NONE, nullptr);
         result.warning = "certificate verification is disabled (tls.verify_cert: false): the server's identity "
                          "is not checked";
     }
@@ -344,9 +351,9 @@ asio::awaitable<handshake_result> handshake(tls_transport& stream, std::string h
         std::error_code ignored;
         stream.lowest_layer().cancel(ignored);
     });
-    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                                 as_tuple(asio::use_awaitable));
+    auto [hec] = co_await stream.async_handshake(as_tuple(asio::use_awaitable));
     limit.finish();
+    if (opts.verify_cert) wolfSSL_SetCertCbCtx(ssl, nullptr); // `vs` dies with this coroutine
 
     if (limit.expired()) {
         result.ec = make_error_code(socketcap::error::connect_timeout);

@@ -13,10 +13,12 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -888,4 +890,66 @@ TEST_CASE("tls: configuration errors name the field and never show secrets") {
         CHECK(context_error(opts, tls::error::incomplete_client_identity) ==
               "tls.client_cert: required when tls.client_key is set");
     }
+}
+
+TEST_CASE("tls::stream: a read takes as many records as are there; the close_notify behind them comes next") {
+    // 200,000 bytes that say where they are, so a lost or repeated record shows.
+    std::string payload;
+    for (int i = 0; payload.size() < 200000; ++i) payload += fmt::format("line {:06}\n", i);
+    payload.resize(200000);
+    std::ofstream(certificates::get().path("big.txt"), std::ios::binary) << payload;
+    // socat sends what it reads from the file in 8 KiB TLS records, then close_notify.
+    server_process server({"socat", "-d", "-d",
+                           "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=server.pem,key=server.key,verify=0",
+                           "OPEN:big.txt,rdonly"});
+    auto opts = with_ca();
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    asio::io_context io;
+    tls::handshake_result hs;
+    std::vector<std::size_t> reads;
+    std::string received;
+    std::error_code end_ec, wait_ec;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            using asio::experimental::as_tuple;
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), server.port()},
+                                                         asio::use_awaitable);
+            hs = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+            if (hs.ec) co_return;
+            // Let every record arrive first (the socket then holds more ciphertext than the
+            // plaintext), so that what one read returns depends on the stream alone.
+            asio::steady_timer pause(io);
+            std::error_code ec;
+            for (int i = 0; i < 3000 && stream.available(ec) < payload.size() + 25 * 22; ++i) {
+                pause.expires_after(10ms);
+                co_await pause.async_wait(asio::use_awaitable);
+            }
+            std::vector<char> area(65536);
+            for (;;) {
+                auto [rec, n] = co_await stream.async_read_some(asio::buffer(area), as_tuple(asio::use_awaitable));
+                if (rec) {
+                    end_ec = rec;
+                    break;
+                }
+                reads.push_back(n);
+                received.append(area.data(), n);
+                if (received.size() == payload.size()) {
+                    // Nothing left but the close_notify: a wait for reading completes, and the
+                    // read after it reports the clean end.
+                    auto [wec] = co_await stream.async_wait(asio::socket_base::wait_read, as_tuple(asio::use_awaitable));
+                    wait_ec = wec;
+                }
+            }
+        },
+        asio::detached);
+    io.run();
+    INFO(hs.message);
+    REQUIRE(!hs.ec);
+    CHECK(received == payload);
+    CHECK(reads == std::vector<std::size_t>{65536, 65536, 65536, 200000 - 3 * 65536});
+    CHECK(!wait_ec);
+    CHECK(end_ec == asio::error::eof);
 }

@@ -59,9 +59,10 @@ struct wait_handler_archetype {
 /// read would return at once: t.available(ec), as Asio's sockets do. While its receive buffer
 /// is empty a session waits that way and holds no read area, so an idle connection costs no
 /// buffer (it skips the wait when its last read filled its area and available() says more is
-/// there). A transport that keeps bytes above its socket must not model it (the socket's
-/// readability would not say whether a read blocks): asio::ssl::stream, which may hold
-/// decrypted bytes or read-ahead ciphertext, has no async_wait and reads as before.
+/// there). A transport that keeps bytes above its socket must say so itself: tls::stream
+/// completes a wait for reading at once while it holds decrypted or read-ahead bytes.
+/// asio::ssl::stream, which may hold them without saying so, has no async_wait and reads as
+/// before.
 template <class T>
 concept waitable_transport = transport<T> && requires(T& t, std::error_code& ec) {
     t.async_wait(asio::socket_base::wait_read, detail::wait_handler_archetype{});
@@ -70,8 +71,9 @@ concept waitable_transport = transport<T> && requires(T& t, std::error_code& ec)
 
 /// The most bytes one read of a T can return, whatever the buffer: a session asks no more of
 /// each read (session_options::pipeline.read_size is capped to it), so its read area is no larger
-/// than a read can fill. Unbounded, except for TLS: a read returns at most one record's
-/// plaintext, 16 KiB (RFC 8446 5.1; Asio makes one SSL_read per read).
+/// than a read can fill. Unbounded, except for Asio's TLS stream: its read returns at most one
+/// record's plaintext, 16 KiB (RFC 8446 5.1; Asio makes one SSL_read per read). tls::stream
+/// reads as many records as the buffer takes.
 template <class T>
 inline constexpr std::size_t max_read_bytes = std::numeric_limits<std::size_t>::max();
 

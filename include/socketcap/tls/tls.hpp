@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-// The TLS transport: Asio's ssl::stream over wolfSSL's OpenSSL-compatibility layer, plus the
-// pieces Asio leaves to the caller: a validated client context, a handshake that verifies the
-// host name and is bounded by a deadline, and failures explained in sentences (wolfSSL reports
-// almost everything as "unexpected result"). docs/tls.md lists the messages.
+// The TLS transport: tls::stream (wolfSSL on the socket through its I/O callbacks; the context is
+// an asio::ssl::context over wolfSSL's OpenSSL-compatibility layer), plus what a connection needs
+// around it: a validated client context, a handshake that verifies the host name and is bounded
+// by a deadline, and failures explained in sentences (wolfSSL reports almost everything as
+// "unexpected result"). docs/tls.md lists the messages.
 #ifndef SOCKETCAP_TLS_TLS_HPP
 #define SOCKETCAP_TLS_TLS_HPP
 
@@ -12,8 +13,9 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <socketcap/tls/stream.hpp>
+
 #include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
 
 #include <chrono>
 #include <memory>
@@ -22,8 +24,9 @@
 
 namespace socketcap::tls {
 
-/// A TLS stream over a TCP socket; a session reads it like a plain socket.
-using tls_transport = asio::ssl::stream<asio::ip::tcp::socket>;
+/// The TLS transport a session reads like a plain socket (and, having no bytes above the socket
+/// it does not report, waits on like one: waitable_transport).
+using tls_transport = stream;
 
 struct context_result {
     /// The client context, shared by every connection made with the same options; null on error.
@@ -78,6 +81,7 @@ std::error_code classify_read_error(tls_transport& stream, std::error_code ec);
 
 } // namespace socketcap::tls
 
-static_assert(socketcap::transport<socketcap::tls::tls_transport>);
+static_assert(socketcap::duplex_transport<socketcap::tls::tls_transport>);
+static_assert(socketcap::waitable_transport<socketcap::tls::tls_transport>);
 
 #endif
