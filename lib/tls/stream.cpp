@@ -145,7 +145,10 @@ int stream::on_receive(WOLFSSL*, char* buf, int size, void* self) noexcept {
             return WOLFSSL_CBIO_ERR_CONN_CLOSE;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_READ;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            s.ahead_.reset(); // a read that now waits for the socket holds no buffer meanwhile
+            return WOLFSSL_CBIO_ERR_WANT_READ;
+        }
         s.socket_error_ = errno_code(errno);
         return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
     }
