@@ -49,8 +49,12 @@ bool stream::has_buffered() noexcept {
     return ahead_end_ != ahead_begin_ || (ssl_ != nullptr && wolfSSL_pending(ssl_) > 0) || deferred_;
 }
 
-void stream::release_idle_buffer() noexcept {
-    if (ahead_end_ == ahead_begin_) ahead_.reset();
+// The read-ahead buffer lives only while it holds bytes: a connection between reads, or one
+// whose documents wait for a shared sink, holds none. A flood reads ahead on nearly every
+// recvmsg, and an allocation per 64 KiB is noise beside decrypting them.
+void stream::drop_read_ahead() noexcept {
+    ahead_.reset();
+    ahead_begin_ = ahead_end_ = 0;
 }
 
 std::error_code stream::failure() const noexcept {
@@ -123,7 +127,7 @@ int stream::on_receive(WOLFSSL*, char* buf, int size, void* self) noexcept {
         std::size_t n = std::min(want_bytes, s.ahead_end_ - s.ahead_begin_);
         std::memcpy(buf, s.ahead_.get() + s.ahead_begin_, n);
         s.ahead_begin_ += n;
-        if (s.ahead_begin_ == s.ahead_end_) s.ahead_begin_ = s.ahead_end_ = 0;
+        if (s.ahead_begin_ == s.ahead_end_) s.drop_read_ahead();
         return static_cast<int>(n);
     }
     // What wolfSSL asked for goes straight into its buffer; what follows it, into ours.
@@ -136,7 +140,10 @@ int stream::on_receive(WOLFSSL*, char* buf, int size, void* self) noexcept {
         ssize_t r = ::recvmsg(s.socket_.native_handle(), &msg, MSG_DONTWAIT);
         if (r > 0) {
             auto got = static_cast<std::size_t>(r);
-            if (got <= want_bytes) return static_cast<int>(got);
+            if (got <= want_bytes) {
+                s.drop_read_ahead();
+                return static_cast<int>(got);
+            }
             s.ahead_end_ = got - want_bytes;
             return size;
         }
@@ -144,13 +151,12 @@ int stream::on_receive(WOLFSSL*, char* buf, int size, void* self) noexcept {
             s.peer_closed_ = true;
             return WOLFSSL_CBIO_ERR_CONN_CLOSE;
         }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            s.ahead_.reset(); // a read that now waits for the socket holds no buffer meanwhile
-            return WOLFSSL_CBIO_ERR_WANT_READ;
-        }
-        s.socket_error_ = errno_code(errno);
-        return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+        const int e = errno; // before free() may change it
+        if (e == EINTR) continue;
+        s.drop_read_ahead();
+        if (e == EAGAIN || e == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_READ;
+        s.socket_error_ = errno_code(e);
+        return e == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
     }
 }
 
@@ -159,10 +165,11 @@ int stream::on_send(WOLFSSL*, char* buf, int size, void* self) noexcept {
     for (;;) {
         ssize_t r = ::send(s.socket_.native_handle(), buf, static_cast<std::size_t>(size), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r >= 0) return static_cast<int>(r);
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_WRITE;
-        s.socket_error_ = errno_code(errno);
-        return errno == ECONNRESET || errno == EPIPE ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+        const int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_WRITE;
+        s.socket_error_ = errno_code(e);
+        return e == ECONNRESET || e == EPIPE ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
     }
 }
 

@@ -75,7 +75,7 @@ public:
 
     /// Waits until a read would not block (wait_read), or the socket is writable (wait_write):
     /// handler(error_code). A wait for reading completes at once when decrypted or read-ahead
-    /// bytes are there; otherwise it first gives back the read-ahead buffer, so an idle
+    /// bytes are there. The read-ahead buffer exists only while it holds bytes, so an idle
     /// connection holds only wolfSSL's own state.
     template <class Token>
     auto async_wait(asio::socket_base::wait_type what, Token&& token);
@@ -99,7 +99,7 @@ private:
     step read_step(void* data, std::size_t size) noexcept;
     step write_step(const void* data, std::size_t size) noexcept;
     bool has_buffered() noexcept;
-    void release_idle_buffer() noexcept;
+    void drop_read_ahead() noexcept;
     std::error_code failure() const noexcept;
     static int on_receive(WOLFSSL* ssl, char* buf, int size, void* self) noexcept;
     static int on_send(WOLFSSL* ssl, char* buf, int size, void* self) noexcept;
@@ -107,7 +107,8 @@ private:
     next_layer_type socket_;
     WOLFSSL* ssl_ = nullptr;
     // Ciphertext read ahead of what wolfSSL asked for (it asks for a record header, then its
-    // body): one recvmsg brings a body and the records after it. Freed when a wait starts.
+    // body): one recvmsg brings a body and the records after it. Allocated only while it holds
+    // bytes.
     std::unique_ptr<unsigned char[]> ahead_;
     std::size_t ahead_begin_ = 0;
     std::size_t ahead_end_ = 0;

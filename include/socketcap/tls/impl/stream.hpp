@@ -75,12 +75,9 @@ struct stream::wait_op {
     void operator()(Self& self, std::error_code ec = {}) {
         if (!started) {
             started = true;
-            if (what == asio::socket_base::wait_read) {
-                if (s->has_buffered()) {
-                    asio::post(std::move(self));
-                    return;
-                }
-                s->release_idle_buffer();
+            if (what == asio::socket_base::wait_read && s->has_buffered()) {
+                asio::post(std::move(self));
+                return;
             }
             s->socket_.async_wait(what, std::move(self));
             return;
