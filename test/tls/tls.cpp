@@ -13,6 +13,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -27,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -952,4 +954,80 @@ TEST_CASE("tls::stream: a read takes as many records as are there; the close_not
     CHECK(reads == std::vector<std::size_t>{65536, 65536, 65536, 200000 - 3 * 65536});
     CHECK(!wait_ec);
     CHECK(end_ec == asio::error::eof);
+}
+
+TEST_CASE("tls::stream: a write larger than every buffer on the way waits for the socket and arrives whole") {
+    // The client writes 16 MB through socat (TLS in, plain TCP out) to a server of the test's
+    // own that reads nothing at first: the kernel buffers fill, wolfSSL's send returns
+    // WANT_WRITE, and the write must wait for writability and repeat the same call (as wolfSSL
+    // requires) until the server reads.
+    std::string payload(16 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    asio::io_context io;
+    asio::ip::tcp::acceptor plain(io, {asio::ip::make_address("127.0.0.1"), 0});
+    server_process front({"socat", "-d", "-d",
+                          "OPENSSL-LISTEN:0,bind=127.0.0.1,reuseaddr,cert=server.pem,key=server.key,verify=0",
+                          fmt::format("TCP:127.0.0.1:{}", plain.local_endpoint().port())});
+    auto opts = with_ca();
+    auto ctx = tls::make_context(opts);
+    REQUIRE(ctx.context);
+    asio::steady_timer go(io, std::chrono::steady_clock::time_point::max()); // the server waits on it
+    // The client stays connected until the server has everything: closing a socket with unread
+    // bytes (socat's session tickets) resets the connection, and socat would drop what it holds.
+    asio::steady_timer server_done(io, std::chrono::steady_clock::time_point::max());
+    std::string received;
+    bool blocked_at_go = false, write_done = false;
+    std::error_code write_ec, read_ec;
+    std::size_t written = 0;
+    tls::handshake_result hs;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto peer = co_await plain.async_accept(asio::use_awaitable);
+            auto [ec] = co_await go.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            (void)ec; // cancelled: go
+            received.resize(payload.size());
+            auto [rec, rn] = co_await asio::async_read(peer, asio::buffer(received),
+                                                       asio::experimental::as_tuple(asio::use_awaitable));
+            read_ec = rec;
+            received.resize(rn);
+            server_done.cancel();
+        },
+        asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            using asio::experimental::as_tuple;
+            tls::tls_transport stream(io, *ctx.context);
+            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), front.port()},
+                                                         asio::use_awaitable);
+            hs = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+            if (hs.ec) {
+                plain.close(); // no server will come
+                co_return;
+            }
+            asio::steady_timer later(io, 300ms);
+            later.async_wait([&](std::error_code) {
+                blocked_at_go = !write_done;
+                go.cancel();
+            });
+            auto [ec, n] = co_await asio::async_write(stream, asio::buffer(payload), as_tuple(asio::use_awaitable));
+            write_ec = ec;
+            written = n;
+            write_done = true;
+            co_await server_done.async_wait(as_tuple(asio::use_awaitable));
+        },
+        asio::detached);
+    io.run();
+    INFO(hs.message);
+    REQUIRE(!hs.ec);
+    CHECK(blocked_at_go);
+    CHECK(!write_ec);
+    CHECK(written == payload.size());
+    CHECK(!read_ec);
+    REQUIRE(received.size() == payload.size());
+    // The offset of the first difference, not 16 MB strings in the log: 16777216 means none.
+    auto first_difference = static_cast<std::size_t>(
+        std::mismatch(received.begin(), received.end(), payload.begin()).first - received.begin());
+    CHECK(first_difference == payload.size());
 }
