@@ -178,6 +178,13 @@ server_process s_server(std::vector<std::string> extra) {
     return server_process(std::move(args), certificates::get().path("data.txt"));
 }
 
+// Connects `stream` to 127.0.0.1:port and runs the handshake as `host`, within 30 s.
+asio::awaitable<tls::handshake_result> connect_and_handshake(tls::tls_transport& stream, std::uint16_t port,
+                                                             std::string host, tls::client_options opts) {
+    co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+    co_return co_await tls::handshake(stream, std::move(host), std::move(opts), std::chrono::steady_clock::now() + 30s);
+}
+
 struct outcome {
     tls::handshake_result handshake;
     std::string documents;   // normalised: timestamps and the session id replaced
@@ -559,9 +566,7 @@ TEST_CASE("tls: a plain TCP server that answers with text") {
         io,
         [&]() -> asio::awaitable<void> {
             tls::tls_transport stream(io, *ctx.context);
-            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port},
-                                                         asio::use_awaitable);
-            result = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+            result = co_await connect_and_handshake(stream, port, "localhost", opts);
         },
         asio::detached);
     io.run();
@@ -608,9 +613,7 @@ TEST_CASE("tls: a TLS 1.2 server that asks to renegotiate") {
         [&]() -> asio::awaitable<void> {
             using asio::experimental::as_tuple;
             tls::tls_transport stream(io, *ctx.context);
-            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), server.port()},
-                                                         asio::use_awaitable);
-            hs = co_await tls::handshake(stream, "127.0.0.1", opts, std::chrono::steady_clock::now() + 30s);
+            hs = co_await connect_and_handshake(stream, server.port(), "127.0.0.1", opts);
             if (hs.ec) co_return;
             say("hello\n");
             std::array<char, 4096> buf{};
@@ -917,9 +920,7 @@ TEST_CASE("tls::stream: a read takes as many records as are there; the close_not
         [&]() -> asio::awaitable<void> {
             using asio::experimental::as_tuple;
             tls::tls_transport stream(io, *ctx.context);
-            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), server.port()},
-                                                         asio::use_awaitable);
-            hs = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+            hs = co_await connect_and_handshake(stream, server.port(), "localhost", opts);
             if (hs.ec) co_return;
             // Let every record arrive first (the socket then holds more ciphertext than the
             // plaintext), so that what one read returns depends on the stream alone.
@@ -999,9 +1000,7 @@ TEST_CASE("tls::stream: a write larger than every buffer on the way waits for th
         [&]() -> asio::awaitable<void> {
             using asio::experimental::as_tuple;
             tls::tls_transport stream(io, *ctx.context);
-            co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), front.port()},
-                                                         asio::use_awaitable);
-            hs = co_await tls::handshake(stream, "localhost", opts, std::chrono::steady_clock::now() + 30s);
+            hs = co_await connect_and_handshake(stream, front.port(), "localhost", opts);
             if (hs.ec) {
                 plain.close(); // no server will come
                 co_return;
