@@ -172,6 +172,10 @@ private:
 /// Many writers, one sink: each write goes out whole, in the order it was asked for, and
 /// completes when it is written (back-pressure per writer is kept). The engine puts it in
 /// front of the caller's sink so that endpoints never interleave inside a document.
+/// Group commit: the writes that arrive while one is under way go out together next, in one
+/// gather write when the sink takes several buffers (gather_sink; one after the other
+/// otherwise), and each completes once the group is written. Many endpoints that each read a
+/// line now and then would otherwise cost a write (and a wake-up of stdout's reader) per line.
 template <sink Sink>
 class ordered_sink {
 public:
@@ -190,9 +194,12 @@ private:
     template <class Handler>
     struct pending;
     void start();
+    void finish(std::error_code ec, std::size_t n);
 
     Sink& next_;
-    std::deque<std::unique_ptr<pending_base>> queue_;
+    std::deque<std::unique_ptr<pending_base>> queue_;  // waiting for the write under way
+    std::vector<std::unique_ptr<pending_base>> group_; // the write under way
+    std::vector<asio::const_buffer> buffers_;          // group_'s, for a gather write
 };
 
 } // namespace socketcap

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace socketcap {
@@ -39,7 +40,7 @@ auto ordered_sink<Sink>::async_write_some(asio::const_buffer b, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
         [this](auto handler, asio::const_buffer buf) {
             queue_.push_back(std::make_unique<pending<decltype(handler)>>(std::move(handler), buf, get_executor()));
-            if (queue_.size() == 1) start();
+            if (group_.empty()) start();
         },
         token, b);
 }
@@ -47,12 +48,39 @@ auto ordered_sink<Sink>::async_write_some(asio::const_buffer b, Token&& token) {
 template <sink Sink>
 void ordered_sink<Sink>::start() {
     // Whole: the next stream may itself be shared (a bridge_sink into another ordered_sink).
-    asio::async_write(next_, queue_.front()->buffer, write_whole, [this](std::error_code ec, std::size_t n) {
-        auto done = std::move(queue_.front());
-        queue_.pop_front();
-        if (!queue_.empty()) start();
-        done->complete(ec, n);
-    });
+    // A gather write may stop inside a buffer and go on in the next write_some: only a
+    // gather_sink takes one, and a sink that is shared takes one buffer at a time.
+    auto done = [this](std::error_code ec, std::size_t n) { finish(ec, n); };
+    if constexpr (gather_sink<Sink>) {
+        if (queue_.size() > 1) {
+            buffers_.clear();
+            for (auto& p : queue_) {
+                buffers_.push_back(p->buffer);
+                group_.push_back(std::move(p));
+            }
+            queue_.clear();
+            asio::async_write(next_, buffers_, write_whole, std::move(done));
+            return;
+        }
+    }
+    group_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    asio::async_write(next_, group_.front()->buffer, write_whole, std::move(done));
+}
+
+template <sink Sink>
+void ordered_sink<Sink>::finish(std::error_code ec, std::size_t n) {
+    // The next group starts before this one's writers hear of theirs: a writer resumed inline
+    // may queue its next write at once.
+    auto done = std::move(group_);
+    group_.clear();
+    if (!queue_.empty()) start();
+    for (auto& p : done) {
+        // A failed group: the writers whose bytes were all written succeeded.
+        std::size_t mine = std::min(n, p->buffer.size());
+        n -= mine;
+        p->complete(mine == p->buffer.size() ? std::error_code{} : ec, mine);
+    }
 }
 
 template <connector Connector, codec Codec, reconnect_policy ReconnectPolicy, checkpoint_policy CheckpointPolicy,
