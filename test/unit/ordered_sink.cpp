@@ -201,3 +201,23 @@ TEST_CASE("ordered_sink: a sink that takes one buffer per call gets one writer's
     CHECK((ca.ec == std::error_code{} && cb.ec == std::error_code{} && cc.ec == std::error_code{}));
     CHECK((ca.n == 3 && cb.n == 3 && cc.n == 3));
 }
+
+TEST_CASE("ordered_sink: a group takes at most 64 writers; the rest go in the next one, in order") {
+    asio::io_context ctx;
+    memory_sink out(ctx.get_executor());
+    ordered_sink<memory_sink> ordered(out);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 70; ++i) lines.push_back(fmt::format("{:02}\n", i));
+    std::vector<completion> done(lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) write(ordered, lines[i], done[i]);
+    CHECK(out.writes() == 1); // the first alone; 69 wait
+    ctx.run_one();
+    CHECK(out.writes() == 2); // 64 of them
+    CHECK(out.str().size() == 65 * 3);
+    ctx.run();
+    CHECK(out.writes() == 3); // the last 5
+    std::string all;
+    for (auto& l : lines) all += l;
+    CHECK(out.str() == all);
+    for (auto& c : done) CHECK((c.ec == std::error_code{} && c.n == 3));
+}

@@ -19,6 +19,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -194,12 +195,18 @@ private:
     template <class Handler>
     struct pending;
     void start();
+    void write_group();
     void finish(std::error_code ec, std::size_t n);
 
+    /// A writev takes at most 64 buffers from Asio. Fixed arrays keep the group off the heap.
+    static constexpr std::size_t max_group = 64;
     Sink& next_;
-    std::deque<std::unique_ptr<pending_base>> queue_;  // waiting for the write under way
-    std::vector<std::unique_ptr<pending_base>> group_; // the write under way
-    std::vector<asio::const_buffer> buffers_;          // group_'s, for a gather write
+    std::deque<std::unique_ptr<pending_base>> queue_;            // waiting for the write under way
+    std::array<std::unique_ptr<pending_base>, max_group> group_; // the write under way
+    std::array<asio::const_buffer, max_group> rest_;             // what of group_ is not written yet
+    std::size_t group_size_ = 0;
+    std::size_t first_ = 0;   // the first of rest_ with bytes left
+    std::size_t written_ = 0; // of the group
 };
 
 } // namespace socketcap
