@@ -221,3 +221,28 @@ TEST_CASE("ordered_sink: a group takes at most 64 writers; the rest go in the ne
     CHECK(out.str() == all);
     for (auto& c : done) CHECK((c.ec == std::error_code{} && c.n == 3));
 }
+
+TEST_CASE("ordered_sink: a writer of a group hears as soon as its own bytes are out") {
+    asio::io_context ctx;
+    partial_gather_sink out(ctx.get_executor(), 8); // at most 8 bytes per call
+    ordered_sink<partial_gather_sink> ordered(out);
+    const std::string a = "a1\n", b = "b1\nb2\n", c = "c1\nc2\n", d = "d1\n";
+    completion ca, cb, cc, cd;
+    write(ordered, a, ca); // alone
+    write(ordered, b, cb); // a group of three
+    write(ordered, c, cc);
+    write(ordered, d, cd);
+    ctx.run_one(); // a is out; the group's first call takes b and 2 bytes of c
+    CHECK((ca.ec == std::error_code{} && ca.n == 3));
+    CHECK(out.str() == "a1\nb1\nb2\nc1");
+    CHECK(!cb.ec);
+    ctx.run_one(); // b hears now; the rest of c and d are under way
+    CHECK((cb.ec == std::error_code{} && cb.n == 6));
+    CHECK(!cc.ec);
+    CHECK(!cd.ec);
+    CHECK(out.str() == "a1\nb1\nb2\nc1\nc2\nd1\n");
+    ctx.run();
+    CHECK((cc.ec == std::error_code{} && cc.n == 6));
+    CHECK((cd.ec == std::error_code{} && cd.n == 3));
+    CHECK(out.calls == std::vector<std::size_t>{1, 3, 2});
+}

@@ -196,7 +196,7 @@ private:
     struct pending;
     void start();
     void write_group();
-    void finish(std::error_code ec, std::size_t n);
+    void finish(std::error_code ec);
 
     /// A writev takes at most 64 buffers from Asio. Fixed arrays keep the group off the heap.
     static constexpr std::size_t max_group = 64;
@@ -205,8 +205,8 @@ private:
     std::array<std::unique_ptr<pending_base>, max_group> group_; // the write under way
     std::array<asio::const_buffer, max_group> rest_;             // what of group_ is not written yet
     std::size_t group_size_ = 0;
-    std::size_t first_ = 0;   // the first of rest_ with bytes left
-    std::size_t written_ = 0; // of the group
+    std::size_t first_ = 0;     // the first of rest_ with bytes left
+    std::size_t completed_ = 0; // writers of the group told already (all bytes out)
 };
 
 } // namespace socketcap

@@ -49,6 +49,7 @@ auto ordered_sink<Sink>::async_write_some(asio::const_buffer b, Token&& token) {
 
 template <sink Sink>
 void ordered_sink<Sink>::start() {
+    first_ = completed_ = 0;
     if constexpr (gather_sink<Sink>) {
         if (queue_.size() > 1) {
             while (!queue_.empty() && group_size_ < max_group) {
@@ -56,50 +57,58 @@ void ordered_sink<Sink>::start() {
                 group_[group_size_++] = std::move(queue_.front());
                 queue_.pop_front();
             }
-            first_ = written_ = 0;
             return write_group();
         }
     }
     // Whole: the next stream may itself be shared (a bridge_sink into another ordered_sink).
+    rest_[0] = queue_.front()->buffer;
     group_[0] = std::move(queue_.front());
     group_size_ = 1;
     queue_.pop_front();
-    asio::async_write(next_, group_[0]->buffer, write_whole,
-                      [this](std::error_code ec, std::size_t n) { finish(ec, n); });
+    asio::async_write(next_, rest_[0], write_whole, [this](std::error_code ec, std::size_t n) {
+        if (n == rest_[0].size()) first_ = 1;
+        else rest_[0] += n;
+        finish(ec);
+    });
 }
 
 // The loop of a gather write, by hand rather than asio::async_write: that one hands the sink
 // 16 buffers per call, and its larger operation, first allocated in a burst of writes, stays
 // cached on top of the heap (glibc then cannot trim: +3 KiB RSS per idle connection, measured).
 // A write may stop inside a buffer and go on in the next call: only a gather_sink gets one,
-// and a sink that is shared takes one buffer per call.
+// and a sink that is shared takes one buffer per call. A writer whose bytes are all out hears
+// so at once, not when the group ends: it may read again while stdout's reader catches up.
 template <sink Sink>
 void ordered_sink<Sink>::write_group() {
     next_.async_write_some(std::span<const asio::const_buffer>(rest_.data() + first_, group_size_ - first_),
                            [this](std::error_code ec, std::size_t n) {
-                               written_ += n;
                                for (; first_ < group_size_ && n >= rest_[first_].size(); ++first_)
                                    n -= rest_[first_].size();
                                if (first_ < group_size_) rest_[first_] += n;
-                               if (!ec && first_ < group_size_) return write_group();
-                               finish(ec, written_);
+                               if (ec || first_ == group_size_) return finish(ec);
+                               const std::size_t from = std::exchange(completed_, first_), to = first_;
+                               write_group(); // the rest first: stdout stays busy
+                               for (std::size_t i = from; i < to; ++i) {
+                                   auto p = std::move(group_[i]);
+                                   p->complete({}, p->buffer.size());
+                               }
                            });
 }
 
 template <sink Sink>
-void ordered_sink<Sink>::finish(std::error_code ec, std::size_t n) {
+void ordered_sink<Sink>::finish(std::error_code ec) {
     // The next group starts before this one's writers hear of theirs: a writer resumed inline
     // may queue its next write at once.
     std::array<std::unique_ptr<pending_base>, max_group> done;
-    const std::size_t count = std::exchange(group_size_, 0);
-    std::move(group_.begin(), group_.begin() + count, done.begin());
+    const std::size_t begin = completed_, end = std::exchange(group_size_, 0), out = first_;
+    const std::size_t partial = out < end ? group_[out]->buffer.size() - rest_[out].size() : 0;
+    std::move(group_.begin() + begin, group_.begin() + end, done.begin() + begin);
     if (!queue_.empty()) start();
-    for (std::size_t i = 0; i < count; ++i) {
-        // A failed group: the writers whose bytes were all written succeeded.
+    for (std::size_t i = begin; i < end; ++i) {
+        // A failed write: the writers whose bytes were all written succeeded.
         auto p = std::move(done[i]); // freed before the next writer runs, as a lone write's is
-        std::size_t mine = std::min(n, p->buffer.size());
-        n -= mine;
-        p->complete(mine == p->buffer.size() ? std::error_code{} : ec, mine);
+        if (i < out) p->complete({}, p->buffer.size());
+        else p->complete(ec, i == out ? partial : 0);
     }
 }
 
