@@ -6,6 +6,7 @@
 #include <socketcap/io/sink.hpp>
 
 #include <asio/associated_executor.hpp>
+#include <asio/buffer.hpp>
 #include <asio/post.hpp>
 
 #include <cstdint>
@@ -31,15 +32,26 @@ public:
     /// Documents written to stdout so far (the swallowed ones past the limit not counted).
     std::uint64_t passed() const { return limit_ - remaining_; }
 
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
+    /// One buffer or several (a gather write of the ordered sink in front, socketcap::gather_sink).
+    template <class ConstBufferSequence, class Token>
+        requires asio::is_const_buffer_sequence<ConstBufferSequence>::value
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                if (limit_ == 0) return next_.async_write_some(buf, std::move(handler));
+            [this](auto handler, const ConstBufferSequence& bufs) {
+                if (limit_ == 0) return next_.async_write_some(bufs, std::move(handler));
                 if (remaining_ == 0) {
                     auto ex = asio::get_associated_executor(handler, next_.get_executor());
-                    asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
+                    asio::post(ex, [h = std::move(handler), n = asio::buffer_size(bufs)]() mutable {
+                        h(std::error_code{}, n);
+                    });
                     return;
+                }
+                // With a limit, only the first buffer: a write_some may write less than it is
+                // given, and the caller goes on with the rest (swallowed once the limit is hit).
+                asio::const_buffer buf;
+                for (auto it = asio::buffer_sequence_begin(bufs); it != asio::buffer_sequence_end(bufs); ++it) {
+                    buf = *it;
+                    if (buf.size() != 0) break;
                 }
                 const char* p = static_cast<const char*>(buf.data());
                 std::size_t cut = buf.size();
@@ -52,7 +64,7 @@ public:
                                            h(ec, remaining_ == 0 && !ec ? total : n);
                                        });
             },
-            token, b);
+            token, buffers);
     }
 
 private:
@@ -74,6 +86,8 @@ private:
     std::uint64_t remaining_;
     std::function<void()> on_limit_;
 };
+
+static_assert(socketcap::gather_sink<limited_sink>); // the capture's group writes reach stdout whole
 
 } // namespace source_socket
 

@@ -19,6 +19,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -172,6 +173,10 @@ private:
 /// Many writers, one sink: each write goes out whole, in the order it was asked for, and
 /// completes when it is written (back-pressure per writer is kept). The engine puts it in
 /// front of the caller's sink so that endpoints never interleave inside a document.
+/// Group commit: the writes that arrive while one is under way go out together next, in one
+/// gather write when the sink takes several buffers (gather_sink; one after the other
+/// otherwise), and each completes once the group is written. Many endpoints that each read a
+/// line now and then would otherwise cost a write (and a wake-up of stdout's reader) per line.
 template <sink Sink>
 class ordered_sink {
 public:
@@ -190,9 +195,18 @@ private:
     template <class Handler>
     struct pending;
     void start();
+    void write_group();
+    void finish(std::error_code ec);
 
+    /// A writev takes at most 64 buffers from Asio. Fixed arrays keep the group off the heap.
+    static constexpr std::size_t max_group = 64;
     Sink& next_;
-    std::deque<std::unique_ptr<pending_base>> queue_;
+    std::deque<std::unique_ptr<pending_base>> queue_;            // waiting for the write under way
+    std::array<std::unique_ptr<pending_base>, max_group> group_; // the write under way
+    std::array<asio::const_buffer, max_group> rest_;             // what of group_ is not written yet
+    std::size_t group_size_ = 0;
+    std::size_t first_ = 0;     // the first of rest_ with bytes left
+    std::size_t completed_ = 0; // writers of the group told already (all bytes out)
 };
 
 } // namespace socketcap

@@ -16,6 +16,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace socketcap {
 
@@ -34,6 +35,13 @@ concept sink = requires(S& s, asio::const_buffer b) {
     s.async_write_some(b, detail::write_handler_archetype{});
 };
 
+/// A sink that also takes several buffers in one call (asio's ConstBufferSequence: a gather
+/// write, writev for a descriptor). It may write any prefix of them, like any write_some.
+template <class S>
+concept gather_sink = sink<S> && requires(S& s, const std::vector<asio::const_buffer>& b) {
+    s.async_write_some(b, detail::write_handler_archetype{});
+};
+
 /// asio::async_write's completion condition for a whole buffer in each write_some call.
 /// transfer_all hands a stream at most 64 KiB per call; a sink that keeps each call whole (an
 /// ordered_sink, shared by several writers) would then let another writer's bytes in between
@@ -49,7 +57,8 @@ inline constexpr write_whole_t write_whole{};
 /// the io_context: signals and stdin still get through.
 using fd_sink = asio::posix::stream_descriptor;
 
-/// Appends everything written to a string; each write completes through the executor.
+/// Appends everything written to a string; each write (one buffer or several: a gather sink)
+/// completes through the executor.
 class memory_sink {
 public:
     using executor_type = asio::any_io_executor;
@@ -61,16 +70,22 @@ public:
     std::string take() { return std::exchange(data_, {}); }
     std::size_t writes() const noexcept { return writes_; }
 
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
+    template <class ConstBufferSequence, class Token>
+        requires asio::is_const_buffer_sequence<ConstBufferSequence>::value
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
         return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                data_.append(static_cast<const char*>(buf.data()), buf.size());
+            [this](auto handler, const ConstBufferSequence& bufs) {
+                std::size_t n = 0;
+                for (auto it = asio::buffer_sequence_begin(bufs); it != asio::buffer_sequence_end(bufs); ++it) {
+                    asio::const_buffer b(*it);
+                    data_.append(static_cast<const char*>(b.data()), b.size());
+                    n += b.size();
+                }
                 ++writes_;
                 auto ex = asio::get_associated_executor(handler, ex_);
-                asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
+                asio::post(ex, [h = std::move(handler), n]() mutable { h(std::error_code{}, n); });
             },
-            token, b);
+            token, buffers);
     }
 
 private:
@@ -79,8 +94,8 @@ private:
     std::size_t writes_ = 0;
 };
 
-static_assert(sink<fd_sink>);
-static_assert(sink<memory_sink>);
+static_assert(gather_sink<fd_sink>);
+static_assert(gather_sink<memory_sink>);
 
 } // namespace socketcap
 
