@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <new>
 
 namespace socketcap::tls {
 
@@ -131,11 +132,12 @@ int stream::on_receive(WOLFSSL*, char* buf, int size, void* self) noexcept {
         return static_cast<int>(n);
     }
     // What wolfSSL asked for goes straight into its buffer; what follows it, into ours.
-    if (!s.ahead_) s.ahead_ = std::make_unique_for_overwrite<unsigned char[]>(read_ahead_bytes);
+    // Without memory for it (nothrow: this runs inside wolfSSL), read only what was asked for.
+    if (!s.ahead_) s.ahead_.reset(new (std::nothrow) unsigned char[read_ahead_bytes]);
     iovec parts[2] = {{buf, want_bytes}, {s.ahead_.get(), read_ahead_bytes}};
     msghdr msg{};
     msg.msg_iov = parts;
-    msg.msg_iovlen = 2;
+    msg.msg_iovlen = s.ahead_ ? 2 : 1;
     for (;;) {
         ssize_t r = ::recvmsg(s.socket_.native_handle(), &msg, MSG_DONTWAIT);
         if (r > 0) {
