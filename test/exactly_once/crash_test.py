@@ -108,6 +108,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'support'))
+from testsupport import Failure, merge_patch, package_exists  # noqa: E402 (after the path)
 STEP_TIMEOUT = 10.0     # seconds for any one expected event (opened, exit after stdin EOF, ...)
 PROGRESS_TIMEOUT = 20.0  # seconds without any output or commit before the test gives up
 QUIET = 3.0             # the last run ends this long after its last output once the server has sent
@@ -118,25 +120,8 @@ WINDOW = 64             # retransmit: most unacked messages in flight
 MOMENTS = ['before_commit', 'between_commit_and_ack', 'after_ack', 'mid_frame', 'anytime']
 
 
-class Failure(Exception):
-    pass
-
-
 # --------------------------------------------------------------------------------------------
 # Small helpers.
-
-def merge_patch(target, patch):
-    """RFC 7386 (7396): a patch that is not an object replaces; null members delete."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            result.pop(k, None)
-        else:
-            result[k] = merge_patch(result.get(k), v)
-    return result
-
 
 def ranges(numbers, limit=30):
     """[1,2,3,7,9,10] -> '1-3, 7, 9-10' (the first `limit` runs)."""
@@ -566,15 +551,6 @@ def hl7_messages(rng, n):
 
 def control_id(message):
     return message.split('\r')[0].split('|')[9]
-
-
-def package_exists(pkg):
-    """True when apt knows the package (installed or installable); None without apt."""
-    if not shutil.which('apt-cache'):
-        return None
-    r = subprocess.run(['apt-cache', 'show', '--no-all-versions', pkg],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return r.returncode == 0
 
 
 def hl7_module():

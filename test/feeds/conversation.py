@@ -174,7 +174,7 @@ class Connector:
     def wait(self, what, predicate, timeout=STEP_TIMEOUT):
         """Waits for predicate(self); fails at once if the connector exits meanwhile."""
         deadline_wait(lambda: f'{what}; the connector has printed {len(self.docs())} documents',
-                      lambda: predicate(self) or self.p.poll() is not None, timeout)
+                      lambda: predicate(self) or self.p.poll() is not None, timeout=timeout)
         if not predicate(self):
             raise Failure(f'the connector exited with status {self.p.returncode} while waiting for {what}')
 

@@ -28,6 +28,7 @@ FEEDS_PLUMBING=lines (development, before the framers existed): rsyslog sends LF
 ("traditional") and the connector frames by `lines`; the expected documents follow from that.
 """
 
+import functools
 import glob
 import json
 import queue
@@ -48,26 +49,11 @@ MAKE_CERTS = os.path.join(HERE, '..', 'tls', 'make-certs.sh')
 PLUMBING = os.environ.get('FEEDS_PLUMBING', '')  # '' (the real test) or 'lines'
 STEP_TIMEOUT = 10.0  # seconds for any one wait; the whole test takes a few seconds
 
+sys.path.insert(0, os.path.join(HERE, '..', 'support'))
+from testsupport import Failure, package_exists  # noqa: E402 (after the path)
+import testsupport  # noqa: E402
 
-class Failure(Exception):
-    pass
-
-
-def deadline_wait(what, predicate, timeout=STEP_TIMEOUT, interval=0.02):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise Failure(f'timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}')
-        time.sleep(interval)
-
-
-def package_exists(pkg):
-    """True when apt knows the package (installed or installable); None without apt."""
-    if not shutil.which('apt-cache'):
-        return None
-    r = subprocess.run(['apt-cache', 'show', '--no-all-versions', pkg],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return r.returncode == 0
+deadline_wait = functools.partial(testsupport.deadline_wait, timeout=STEP_TIMEOUT, interval=0.02)
 
 
 def require(present, pkg):

@@ -42,6 +42,7 @@ SHARDS_KEEP=1 keeps the logs and outputs in the temporary directory; SHARDS_BURS
 opening burst (0: none).
 """
 
+import functools
 import json
 import os
 import selectors
@@ -65,17 +66,11 @@ FULL = 0xFFFFFFFF
 # Estuary's key for RangeIncludesHwHash (estuary/connectors source-boilerplate/boilerplate.go).
 ESTUARY_KEY = bytes.fromhex('332757d16f0fb1cf2d4f676f85e34c6a8b85aa58f42bb081449d8eb2e4ed529f')
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
+from testsupport import Failure, merge_patch  # noqa: E402 (after the path)
+import testsupport  # noqa: E402
 
-class Failure(Exception):
-    pass
-
-
-def deadline_wait(what, predicate, timeout=STEP_TIMEOUT, interval=0.05):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise Failure(f'timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}')
-        time.sleep(interval)
+deadline_wait = functools.partial(testsupport.deadline_wait, timeout=STEP_TIMEOUT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,19 +327,6 @@ def open_request(servers, key_begin, key_end, state):
                     'bindings': [binding_spec(i, p) for i, p in enumerate(servers.ports)],
                     'intervalSeconds': 300},
         'version': '17', 'range': rng, 'state': state}}) + '\n'
-
-
-def merge_patch(target, patch):
-    """RFC 7396, as the runtime reduces checkpoint states."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            result.pop(k, None)
-        else:
-            result[k] = merge_patch(result.get(k), v)
-    return result
 
 
 def read(path):
