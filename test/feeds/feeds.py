@@ -50,7 +50,7 @@ PLUMBING = os.environ.get('FEEDS_PLUMBING', '')  # '' (the real test) or 'lines'
 STEP_TIMEOUT = 10.0  # seconds for any one wait; the whole test takes a few seconds
 
 sys.path.insert(0, os.path.join(HERE, '..', 'support'))
-from testsupport import Failure, package_exists  # noqa: E402 (after the path)
+from testsupport import Failure, package_exists, read  # noqa: E402 (after the path)
 import testsupport  # noqa: E402
 
 deadline_wait = functools.partial(testsupport.deadline_wait, timeout=STEP_TIMEOUT, interval=0.02)
@@ -660,14 +660,6 @@ def mllp_ack_after_commit_case(tmp, procs):
 
 
 # --------------------------------------------------------------------------------------------
-
-def read(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-
 
 def main():
     if 'SOURCE_SOCKET' not in os.environ:

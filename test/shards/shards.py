@@ -67,7 +67,7 @@ FULL = 0xFFFFFFFF
 ESTUARY_KEY = bytes.fromhex('332757d16f0fb1cf2d4f676f85e34c6a8b85aa58f42bb081449d8eb2e4ed529f')
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
-from testsupport import Failure, merge_patch  # noqa: E402 (after the path)
+from testsupport import Failure, merge_patch, read  # noqa: E402 (after the path)
 import testsupport  # noqa: E402
 
 deadline_wait = functools.partial(testsupport.deadline_wait, timeout=STEP_TIMEOUT)
@@ -327,14 +327,6 @@ def open_request(servers, key_begin, key_end, state):
                     'bindings': [binding_spec(i, p) for i, p in enumerate(servers.ports)],
                     'intervalSeconds': 300},
         'version': '17', 'range': rng, 'state': state}}) + '\n'
-
-
-def read(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
 
 
 class Shard:

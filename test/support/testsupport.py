@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """What the Python tests (feeds, exactly_once, shards) share: a failure type, waiting with a
-deadline, the merge patch the runtime reduces checkpoint states with, and whether apt knows a
-package. A script imports it after putting this folder on sys.path."""
+deadline, the merge patch the runtime reduces checkpoint states with, reading a log that may
+not exist yet, and whether apt knows a package. A script imports it after putting this folder
+on sys.path."""
 import shutil
 import subprocess
 import time
@@ -42,3 +43,12 @@ def package_exists(pkg):
     r = subprocess.run(['apt-cache', 'show', '--no-all-versions', pkg],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return r.returncode == 0
+
+
+def read(path):
+    """The text of a file (a process's log), '' while it does not exist."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
