@@ -2,12 +2,14 @@
 #include <socketcap/io/connector.hpp>
 #include <socketcap/io/deadline.hpp>
 
-#include <asio/connect.hpp>
+#include <asio/error.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/socket_base.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
+
+#include <sys/resource.h>
 
 namespace socketcap {
 
@@ -15,6 +17,14 @@ namespace {
 
 std::string seconds_text(std::chrono::steady_clock::duration d) {
     return fmt::format("{}s", std::chrono::duration<double>(d).count());
+}
+
+/// Why a socket could not be opened; out of descriptors names the limit.
+std::string open_failure(std::error_code ec) {
+    rlimit lim{};
+    if (ec == asio::error::no_descriptors && ::getrlimit(RLIMIT_NOFILE, &lim) == 0)
+        return fmt::format("cannot open a socket: {} (RLIMIT_NOFILE is {})", ec.message(), lim.rlim_cur);
+    return fmt::format("cannot open a socket: {}", ec.message());
 }
 
 } // namespace
@@ -46,15 +56,39 @@ asio::awaitable<std::error_code> connect_tcp(asio::ip::tcp::socket& socket, cons
         diag.assign(fmt::format("cannot resolve host \"{}\": {}", host, rec.message()));
         co_return rec;
     }
-    auto [cec, ep] = co_await asio::async_connect(socket, endpoints, as_tuple(use_awaitable));
-    if (limit.expired()) co_return timed_out();
-    limit.finish();
-    if (cec) {
+    // Each address in turn, opening the socket here rather than through asio::async_connect:
+    // that reports a socket that could not be opened (out of descriptors, an address family
+    // the kernel lacks) as operation_aborted and tries no further address.
+    std::error_code last = asio::error::host_not_found;
+    asio::ip::tcp::endpoint ep;
+    for (const auto& entry : endpoints) {
         std::error_code ignored;
         socket.close(ignored);
+        std::error_code oec;
+        socket.open(entry.endpoint().protocol(), oec);
+        if (oec) {
+            diag.assign(open_failure(oec));
+            last = oec;
+            continue;
+        }
+        auto [cec] = co_await socket.async_connect(entry.endpoint(), as_tuple(use_awaitable));
+        if (limit.expired()) co_return timed_out();
+        if (!cec) {
+            ep = entry.endpoint();
+            last.clear();
+            break;
+        }
         diag.assign(cec.message());
-        co_return cec;
+        last = cec;
+        if (cec == asio::error::operation_aborted) break; // cancelled or closed by a stop
     }
+    limit.finish();
+    if (last) {
+        std::error_code ignored;
+        socket.close(ignored);
+        co_return last;
+    }
+    diag.clear();
     info.endpoint = ep;
     std::error_code ignored;
     socket.set_option(asio::socket_base::keep_alive(true), ignored);

@@ -234,6 +234,55 @@ TEST_CASE("connection refused, then the server appears", "[resilience]") {
     CHECK(count(c.err(), R"("msg":"connected")") == 1);
 }
 
+/// An open of `n` bindings named s0..s(n-1), all on the endpoint config's host and port.
+std::string open_many(const std::string& config, int n) {
+    std::string bindings;
+    for (int i = 0; i < n; ++i)
+        bindings += fmt::format(R"({}{{"resourceConfig":{{"stream":"s{}"}},"resourcePath":["s{}"],)"
+                                R"("collection":{{"name":"acmeCo/s{}","key":["/session_id","/sequence"]}},)"
+                                R"("backfill":1,"stateKey":"s{}.v1"}})",
+                                i == 0 ? "" : ",", i, i, i, i);
+    return fmt::format(R"({{"open":{{"capture":{{"name":"acmeCo/tcp","connectorType":"IMAGE","config":{},)"
+                       R"("bindings":[{}],"intervalSeconds":300}},"version":"1",)"
+                       R"("range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{{}}}}}})",
+                       config, bindings) + "\n";
+}
+
+TEST_CASE("out of descriptors: a connection that cannot get a socket says why, the others capture", "[resilience]") {
+    // prlimit sets both limits to 32, so the connector cannot raise its own: of 40 endpoints
+    // the first connect and the rest find no descriptor. Asio's range connect called that
+    // "Operation aborted." and tried no other address.
+    listener l(0, 64);
+    child c({"/usr/bin/prlimit", "--nofile=32:32", "--", binary("SOURCE_SOCKET")});
+    c.write(open_many(fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60}})", l.port()), 40));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    wait_for_log(c, R"x("error":"cannot open a socket: Too many open files (RLIMIT_NOFILE is 32)","failures":1)x");
+    int fd = l.accept();
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, "still here\n"));
+    wait_for_output(c, R"("raw":"still here")");
+    stop(c);
+    ::close(fd);
+    auto connected = count(c.err(), R"("msg":"connected")");
+    auto failed = count(c.err(), R"x("error":"cannot open a socket: Too many open files (RLIMIT_NOFILE is 32)")x");
+    INFO(c.err());
+    CHECK(connected > 0);
+    CHECK(connected + failed == 40);
+    CHECK(count(c.err(), "Operation aborted") == 0);
+}
+
+TEST_CASE("out of descriptors: the soft limit is raised to the hard one, so every endpoint connects", "[resilience]") {
+    listener l(0, 64);
+    child c({"/usr/bin/prlimit", "--nofile=32:4096", "--", binary("SOURCE_SOCKET")});
+    c.write(open_many(fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60}})", l.port()), 40));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    wait_for_log(c, R"("msg":"connected")", 40);
+    stop(c);
+    INFO(c.err());
+    CHECK(count(c.err(), R"("msg":"connected")") == 40);
+    CHECK(count(c.err(), R"("msg":"connection failed")") == 0);
+}
+
 TEST_CASE("server accepts but never sends: idle_timeout closes it and reconnects", "[resilience]") {
     listener l;
     child c({binary("SOURCE_SOCKET")});
