@@ -234,18 +234,25 @@ TEST_CASE("connection refused, then the server appears", "[resilience]") {
     CHECK(count(c.err(), R"("msg":"connected")") == 1);
 }
 
-/// An open of `n` bindings named s0..s(n-1), all on the endpoint config's host and port.
-std::string open_many(const std::string& config, int n) {
+/// An open of one binding per resource config, binding k with stateKey "s<k>.v1".
+std::string open_bindings(const std::string& config, const std::vector<std::string>& resource_configs) {
     std::string bindings;
-    for (int i = 0; i < n; ++i)
-        bindings += fmt::format(R"({}{{"resourceConfig":{{"stream":"s{}"}},"resourcePath":["s{}"],)"
+    for (std::size_t i = 0; i < resource_configs.size(); ++i)
+        bindings += fmt::format(R"({}{{"resourceConfig":{},"resourcePath":["s{}"],)"
                                 R"("collection":{{"name":"acmeCo/s{}","key":["/session_id","/sequence"]}},)"
                                 R"("backfill":1,"stateKey":"s{}.v1"}})",
-                                i == 0 ? "" : ",", i, i, i, i);
+                                i == 0 ? "" : ",", resource_configs[i], i, i, i);
     return fmt::format(R"({{"open":{{"capture":{{"name":"acmeCo/tcp","connectorType":"IMAGE","config":{},)"
                        R"("bindings":[{}],"intervalSeconds":300}},"version":"1",)"
                        R"("range":{{"keyEnd":4294967295,"rClockEnd":4294967295}},"state":{{}}}}}})",
                        config, bindings) + "\n";
+}
+
+/// An open of `n` bindings named s0..s(n-1), all on the endpoint config's host and port.
+std::string open_many(const std::string& config, int n) {
+    std::vector<std::string> rcs;
+    for (int i = 0; i < n; ++i) rcs.push_back(fmt::format(R"({{"stream":"s{}"}})", i));
+    return open_bindings(config, rcs);
 }
 
 TEST_CASE("out of descriptors: a connection that cannot get a socket says why, the others capture", "[resilience]") {
@@ -281,6 +288,79 @@ TEST_CASE("out of descriptors: the soft limit is raised to the hard one, so ever
     INFO(c.err());
     CHECK(count(c.err(), R"("msg":"connected")") == 40);
     CHECK(count(c.err(), R"("msg":"connection failed")") == 0);
+}
+
+TEST_CASE("threads: four endpoints on two worker threads, each one's documents whole, in order, checkpointed", "[resilience][threads]") {
+    constexpr int endpoints = 4, lines = 2000;
+    std::vector<std::unique_ptr<listener>> ls;
+    std::vector<std::string> rcs;
+    for (int k = 0; k < endpoints; ++k) {
+        ls.push_back(std::make_unique<listener>());
+        rcs.push_back(fmt::format(R"({{"stream":"s{}","host":"127.0.0.1","port":{}}})", k, ls[k]->port()));
+    }
+    child c({binary("SOURCE_SOCKET")});
+    c.write(open_bindings(
+        fmt::format(R"({{"host":"127.0.0.1","port":{},"reconnect_delay":60,"threads":2}})", ls[0]->port()), rcs));
+    REQUIRE(c.read_line() == std::optional<std::string>(R"({"opened":{}})"));
+    std::vector<int> fds;
+    for (auto& l : ls) {
+        fds.push_back(l->accept());
+        REQUIRE(fds.back() >= 0);
+    }
+    // Bursts in turn, so that both threads' writes queue behind each other's on stdout.
+    for (int from = 0; from < lines; from += 100)
+        for (int k = 0; k < endpoints; ++k) {
+            std::string chunk;
+            for (int i = from; i < from + 100; ++i) chunk += fmt::format("e{} {:05}\n", k, i);
+            REQUIRE(send_all(fds[k], chunk));
+        }
+    // Each endpoint's last line; wait_for_output would scan every line seen for each line read.
+    std::vector<std::string> last;
+    for (int k = 0; k < endpoints; ++k) last.push_back(fmt::format(R"("raw":"e{} {:05}")", k, lines - 1));
+    std::size_t found = 0;
+    for (auto until = std::chrono::steady_clock::now() + deadline;
+         found < last.size() && std::chrono::steady_clock::now() < until;)
+        if (auto l = c.read_line(20ms))
+            found += std::count_if(last.begin(), last.end(), [&](const std::string& s) { return l->find(s) != std::string::npos; });
+    REQUIRE(found == last.size());
+    stop(c);
+    for (int fd : fds) ::close(fd);
+
+    std::vector<std::vector<std::string>> raws(endpoints);
+    std::vector<std::string> session(endpoints);
+    std::vector<std::uint64_t> checkpointed(endpoints, 0);
+    simdjson::dom::parser p;
+    for (const auto& l : c.all_lines()) {
+        if (l == R"({"opened":{}})") continue;
+        if (check_protocol_line(l) == "checkpoint") {
+            // It follows the documents whose state it records, and no later one of its endpoint.
+            auto st = checkpoint(l);
+            int k = st.key.size() > 1 ? st.key[1] - '0' : -1;
+            REQUIRE((k >= 0 && k < endpoints && st.key == fmt::format("s{}.v1", k)));
+            CHECK(st.session_id == session[k]);
+            CHECK(st.sequence == raws[k].size());
+            checkpointed[k] = st.sequence;
+            continue;
+        }
+        auto e = parse(p, l);
+        auto k = to_uint(e["captured"]["binding"]);
+        REQUIRE(k < endpoints);
+        auto d = e["captured"]["doc"];
+        CHECK(to_uint(d["source_port"]) == ls[k]->port());
+        CHECK(to_uint(d["sequence"]) == raws[k].size() + 1);
+        if (raws[k].empty()) session[k] = str(d["session_id"]);
+        CHECK(str(d["session_id"]) == session[k]);
+        raws[k].push_back(str(d["raw"]));
+    }
+    for (int k = 0; k < endpoints; ++k) {
+        INFO("endpoint " << k);
+        REQUIRE(raws[k].size() == std::size_t(lines));
+        int wrong = 0;
+        for (int i = 0; i < lines; ++i) wrong += raws[k][i] != fmt::format("e{} {:05}", k, i);
+        CHECK(wrong == 0);
+        CHECK(checkpointed[k] == std::uint64_t(lines));
+    }
+    CHECK(count(c.err(), R"("msg":"endpoints on worker threads","threads":2,"bindings":4)") == 1);
 }
 
 TEST_CASE("server accepts but never sends: idle_timeout closes it and reconnects", "[resilience]") {

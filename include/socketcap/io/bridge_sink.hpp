@@ -13,12 +13,12 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/bind_executor.hpp>
 #include <asio/buffer.hpp>
-#include <asio/post.hpp>
 
+#include <atomic>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace socketcap {
 
@@ -34,25 +34,29 @@ public:
     executor_type get_executor() const noexcept { return writer_; }
 
     /// Completes, on the handler's executor (else the writer's), when `next` completed the write.
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
-        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                auto ex = asio::get_associated_executor(handler, writer_);
-                auto bound = asio::bind_executor(ex, std::move(handler));
-                // A plain function object: it runs on next's executor, whatever the handler's.
-                asio::post(next_.get_executor(), [&next = next_, buf, h = std::move(bound)]() mutable {
-                    next.async_write_some(buf, std::move(h));
-                });
-            },
-            token, b);
-    }
+    /// Several buffers (a gather write: the writer's ordered_sink sends what queued behind its
+    /// last write) cross together and each goes to `next` as a whole write of its own, one after
+    /// the other, so a shared `next` keeps each whole. A writer's queue then crosses once per
+    /// round trip instead of once per buffer; it completes when all are written, or with the
+    /// bytes of those written before the first failure.
+    template <class ConstBufferSequence, class Token>
+        requires asio::is_const_buffer_sequence<ConstBufferSequence>::value
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token);
+
+    /// Times a write crossed to `next`'s executor (one per call, whatever its buffers).
+    std::size_t crossings() const noexcept { return crossings_.load(std::memory_order_relaxed); }
 
 private:
+    template <class Handler>
+    struct group;
+
     Sink& next_;
     executor_type writer_;
+    std::atomic<std::size_t> crossings_{0};
 };
 
 } // namespace socketcap
+
+#include <socketcap/io/impl/bridge_sink.hpp>
 
 #endif
