@@ -4,6 +4,8 @@
 #include <socketcap/io/bridge_sink.hpp>
 #include <socketcap/io/capture_engine.hpp>
 
+#include "one_buffer_sink.hpp"
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -79,96 +81,70 @@ TEST_CASE("bridge_sink: two writer threads, one ordered output, lines whole and 
 }
 
 namespace {
-/// Takes one buffer per call, and nothing more once `fail_after` bytes are in: then the call
-/// fails with broken_pipe (a closed stdout).
-class failing_sink {
-public:
-    using executor_type = asio::any_io_executor;
-    explicit failing_sink(executor_type ex) : ex_(std::move(ex)) {}
-    executor_type get_executor() const noexcept { return ex_; }
-    std::string data;
-    std::size_t fail_after = std::size_t(-1);
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
-        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                std::size_t n = std::min(buf.size(), fail_after - data.size());
-                data.append(static_cast<const char*>(buf.data()), n);
-                std::error_code ec;
-                if (n == 0 && buf.size() != 0) ec = make_error_code(std::errc::broken_pipe);
-                auto ex = asio::get_associated_executor(handler, ex_);
-                asio::post(ex, [h = std::move(handler), ec, n]() mutable { h(ec, n); });
-            },
-            token, b);
-    }
-
-private:
-    executor_type ex_;
-};
-
 struct outcome {
     std::optional<std::error_code> ec;
     std::size_t n = 0;
 };
 
-/// Runs both contexts, as their threads would, until `done` or nothing is left to run.
-template <class Done>
-void run_both(asio::io_context& home, asio::io_context& worker, Done done) {
-    for (int i = 0; i < 1000 && !done(); ++i) {
-        std::size_t ran = home.poll() + worker.poll();
-        if (ran == 0) break;
-        home.restart();
-        worker.restart();
+/// The connector's topology with worker threads: a worker's capture engine writes through its
+/// own ordered_sink into a bridge, which hands the writes to the ordered output on the home
+/// thread.
+template <class Out>
+struct worker_topology {
+    asio::io_context home, worker;
+    Out out{home.get_executor()};
+    ordered_sink<Out> ordered{out};
+    bridge_sink<ordered_sink<Out>> bridge{ordered, worker.get_executor()};
+    ordered_sink<bridge_sink<ordered_sink<Out>>> local{bridge};
+
+    /// Runs both contexts, as their threads would, until `done` or nothing is left to run.
+    template <class Done>
+    void run(Done done) {
+        for (int i = 0; i < 1000 && !done(); ++i) {
+            if (home.poll() + worker.poll() == 0) break;
+            home.restart();
+            worker.restart();
+        }
     }
-}
+};
 } // namespace
 
 static_assert(gather_sink<bridge_sink<ordered_sink<memory_sink>>>);
 
 TEST_CASE("bridge_sink: writes queued behind a crossing write cross together, each whole and in order") {
-    // The connector's topology: a worker's capture engine writes through its ordered_sink into
-    // a bridge, which hands the writes to the ordered stdout on the home thread. Before the
-    // bridge took gather writes, each of 50 writes crossed (and came back) on its own.
-    asio::io_context home, worker;
-    memory_sink out(home.get_executor());
-    ordered_sink<memory_sink> ordered(out);
-    bridge_sink<ordered_sink<memory_sink>> bridge(ordered, worker.get_executor());
-    ordered_sink<bridge_sink<ordered_sink<memory_sink>>> local(bridge);
+    // Before the bridge took gather writes, each of 50 writes crossed (and came back) on its own.
+    worker_topology<memory_sink> t;
     constexpr int writers = 50;
     std::vector<std::string> lines;
     std::string expected;
     for (int i = 0; i < writers; ++i) expected += lines.emplace_back(fmt::format("line {:02}\n", i));
     std::vector<outcome> got(writers);
     for (int i = 0; i < writers; ++i)
-        asio::async_write(local, asio::buffer(lines[i]), write_whole, [&got, i](std::error_code ec, std::size_t n) {
+        asio::async_write(t.local, asio::buffer(lines[i]), write_whole, [&got, i](std::error_code ec, std::size_t n) {
             got[i] = {ec, n};
         });
-    run_both(home, worker, [&] { return got.back().ec.has_value(); });
-    CHECK(out.str() == expected);
+    t.run([&] { return got.back().ec.has_value(); });
+    CHECK(t.out.str() == expected);
     for (int i = 0; i < writers; ++i) {
         INFO("writer " << i);
         CHECK((got[i].ec == std::error_code{} && got[i].n == lines[i].size()));
     }
-    CHECK(bridge.crossings() == 2); // the first write, then the 49 that queued behind it
-    CHECK(out.writes() == 3);       // home's ordered_sink: the first, one, then the 48 behind it
+    CHECK(t.bridge.crossings() == 2); // the first write, then the 49 that queued behind it
+    CHECK(t.out.writes() == 3); // home's: the first; of the 49, one alone, then the 48 queued behind it
 }
 
 TEST_CASE("bridge_sink: a failed write in a crossing group fails the writers whose bytes did not all go out") {
-    asio::io_context home, worker;
-    failing_sink out(home.get_executor());
-    ordered_sink<failing_sink> ordered(out);
-    bridge_sink<ordered_sink<failing_sink>> bridge(ordered, worker.get_executor());
-    ordered_sink<bridge_sink<ordered_sink<failing_sink>>> local(bridge);
+    worker_topology<one_buffer_sink> t;
     const std::vector<std::string> lines = {"a1\n", "b1\n", "c1\nc2\n", "d1\n"};
-    out.fail_after = 3 + 3 + 4; // a, b, and part of c
+    t.out.fail_after = 3 + 3 + 4; // a, b, and part of c
     std::vector<outcome> got(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i)
-        local.async_write_some(asio::buffer(lines[i]), [&got, i](std::error_code ec, std::size_t n) { got[i] = {ec, n}; });
-    run_both(home, worker, [&] { return got.back().ec.has_value(); });
-    CHECK(out.data == "a1\nb1\nc1\nc");
+        t.local.async_write_some(asio::buffer(lines[i]), [&got, i](std::error_code ec, std::size_t n) { got[i] = {ec, n}; });
+    t.run([&] { return got.back().ec.has_value(); });
+    CHECK(t.out.str() == "a1\nb1\nc1\nc");
     CHECK((got[0].ec == std::error_code{} && got[0].n == 3));
     CHECK((got[1].ec == std::error_code{} && got[1].n == 3));
     CHECK((got[2].ec == make_error_code(std::errc::broken_pipe) && got[2].n == 4));
     CHECK((got[3].ec == make_error_code(std::errc::broken_pipe) && got[3].n == 0));
-    CHECK(bridge.crossings() == 2);
+    CHECK(t.bridge.crossings() == 2);
 }

@@ -8,6 +8,8 @@
 #include <socketcap/chunk_framer.hpp>
 #include <socketcap/text_codec.hpp>
 
+#include "one_buffer_sink.hpp"
+
 #include <asio/io_context.hpp>
 
 #include <catch2/catch.hpp>
@@ -306,36 +308,10 @@ TEST_CASE("capture_engine: a framer of the caller's choice, and checkpoints boun
     CHECK(!*result);
 }
 
-namespace {
-/// A sink that takes at most 4099 bytes per write, as a full pipe does: writes complete partially.
-class trickle_sink {
-public:
-    using executor_type = asio::any_io_executor;
-    explicit trickle_sink(executor_type ex) : ex_(std::move(ex)) {}
-    executor_type get_executor() const noexcept { return ex_; }
-    const std::string& str() const noexcept { return data_; }
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
-        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                std::size_t n = std::min<std::size_t>(buf.size(), 4099);
-                data_.append(static_cast<const char*>(buf.data()), n);
-                auto ex = asio::get_associated_executor(handler, ex_);
-                asio::post(ex, [h = std::move(handler), n]() mutable { h(std::error_code{}, n); });
-            },
-            token, b);
-    }
-
-private:
-    executor_type ex_;
-    std::string data_;
-};
-} // namespace
-
 TEST_CASE("capture_engine: partial writes of a slow sink never interleave two endpoints' documents") {
     manual_clock::reset();
     asio::io_context ctx;
-    trickle_sink sink(ctx.get_executor());
+    one_buffer_sink sink(ctx.get_executor(), 4099); // as a full pipe: writes complete partially
     recording_observer observer;
     diagnostics diag;
     using h = harness<fixed_delay>;

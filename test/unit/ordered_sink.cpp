@@ -3,6 +3,8 @@
 // gather write), each whole and in order, and each writer completes once its bytes are out.
 #include <socketcap/io/capture_engine.hpp>
 
+#include "one_buffer_sink.hpp"
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -60,31 +62,6 @@ private:
     std::string data_;
 };
 static_assert(gather_sink<partial_gather_sink>);
-
-/// Takes one buffer per call only: ordered_sink writes one writer's buffer at a time.
-class single_sink {
-public:
-    using executor_type = asio::any_io_executor;
-    explicit single_sink(executor_type ex) : ex_(std::move(ex)) {}
-    executor_type get_executor() const noexcept { return ex_; }
-    std::string data;
-    std::size_t calls = 0;
-    template <class Token>
-    auto async_write_some(asio::const_buffer b, Token&& token) {
-        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-            [this](auto handler, asio::const_buffer buf) {
-                data.append(static_cast<const char*>(buf.data()), buf.size());
-                ++calls;
-                auto ex = asio::get_associated_executor(handler, ex_);
-                asio::post(ex, [h = std::move(handler), n = buf.size()]() mutable { h(std::error_code{}, n); });
-            },
-            token, b);
-    }
-
-private:
-    executor_type ex_;
-};
-static_assert(sink<single_sink> && !gather_sink<single_sink>);
 
 struct completion {
     std::optional<std::error_code> ec;
@@ -188,8 +165,8 @@ TEST_CASE("ordered_sink: a failed group write fails only the writers whose bytes
 
 TEST_CASE("ordered_sink: a sink that takes one buffer per call gets one writer's bytes per call, in order") {
     asio::io_context ctx;
-    single_sink out(ctx.get_executor());
-    ordered_sink<single_sink> ordered(out);
+    one_buffer_sink out(ctx.get_executor());
+    ordered_sink<one_buffer_sink> ordered(out);
     const std::string a = "a1\n", b = "b1\n", c = "c1\n";
     completion ca, cb, cc;
     write(ordered, a, ca);
@@ -197,7 +174,7 @@ TEST_CASE("ordered_sink: a sink that takes one buffer per call gets one writer's
     write(ordered, c, cc);
     ctx.run();
     CHECK(out.calls == 3);
-    CHECK(out.data == "a1\nb1\nc1\n");
+    CHECK(out.str() == "a1\nb1\nc1\n");
     CHECK((ca.ec == std::error_code{} && cb.ec == std::error_code{} && cc.ec == std::error_code{}));
     CHECK((ca.n == 3 && cb.n == 3 && cc.n == 3));
 }
