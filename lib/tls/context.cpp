@@ -269,6 +269,12 @@ bool prefers_aes_gcm() noexcept {
 #endif
 }
 
+void release_thread_state() noexcept {
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
+}
+
 context_result make_context(const client_options& opts) {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     WOLFSSL_CTX* native = ctx->native_handle();

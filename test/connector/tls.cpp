@@ -204,6 +204,66 @@ TEST_CASE("validate over TLS: the user sees why the server was not accepted", "[
     }
 }
 
+namespace {
+/// Reads `n` bytes from a blocking socket; false at EOF or after 20 s without bytes.
+bool read_exactly(int fd, void* to, std::size_t n) {
+    auto* p = static_cast<unsigned char*>(to);
+    while (n > 0) {
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 20000) != 1) return false;
+        ssize_t k = ::recv(fd, p, n, 0);
+        if (k <= 0) return false;
+        p += k;
+        n -= std::size_t(k);
+    }
+    return true;
+}
+} // namespace
+
+TEST_CASE("validate: many endpoints are checked at once, problems in binding order", "[tls][validate]") {
+    // Four endpoints that accept and never answer the ClientHello: each check would wait out
+    // its connection_timeout (60 s). All four connections arriving while none is answered
+    // shows the checks run at once; checked one after the other, the second would wait 60 s.
+    constexpr int endpoints = 4;
+    std::vector<std::unique_ptr<listener>> ls;
+    std::string bindings;
+    for (int k = 0; k < endpoints; ++k) {
+        ls.push_back(std::make_unique<listener>());
+        bindings += fmt::format(R"({}{{"resourceConfig":{{"stream":"s{}","host":"127.0.0.1","port":{}}},)"
+                                R"("resourcePath":["s{}"],"stateKey":"s{}.v1"}})",
+                                k == 0 ? "" : ",", k, ls[k]->port(), k, k);
+    }
+    child c({binary("SOURCE_SOCKET")});
+    c.write(fmt::format(R"({{"validate":{{"name":"acmeCo/tls","connectorType":"IMAGE","config":)"
+                        R"({{"host":"127.0.0.1","port":9,"connection_timeout":60,"tls":{{"enabled":true,"ca_cert":"{}"}}}},)"
+                        R"("bindings":[{}]}}}})",
+                        certs()("ca.pem"), bindings) + "\n");
+    c.close_stdin();
+    std::vector<int> fds;
+    for (auto& l : ls) {
+        fds.push_back(l->accept(std::chrono::seconds(20)));
+        REQUIRE(fds.back() >= 0);
+    }
+    for (int fd : fds) {
+        // The ClientHello whole (a close with bytes unread would be a reset), then a close:
+        // each check fails now, in the handshake, as with a server that is not TLS.
+        unsigned char header[5];
+        REQUIRE(read_exactly(fd, header, sizeof header));
+        std::vector<unsigned char> body((header[3] << 8) | header[4]);
+        REQUIRE(read_exactly(fd, body.data(), body.size()));
+        ::close(fd);
+    }
+    CHECK(c.wait() == 1);
+    CHECK(c.rest_lines().empty());
+    std::string expected;
+    for (int k = 0; k < endpoints; ++k)
+        expected += fmt::format("{}bindings[{}] (s{}): cannot connect to 127.0.0.1:{}: {}", k == 0 ? "" : "; ", k, k,
+                                ls[k]->port(), "the server closed the connection during the TLS handshake (no TLS reply); is it a TLS port?");
+    auto err = c.err_lines();
+    REQUIRE(!err.empty());
+    CHECK(msg_of(err.back()) == expected);
+}
+
 // open() of a FIFO blocked validate forever; /dev/zero and huge files were read whole (issue 12,
 // item 2). The check runs before any connection (port 9 is never tried).
 TEST_CASE("validate refuses PEM paths that are not regular files or are over 4 MiB: at once", "[tls]") {

@@ -387,7 +387,13 @@ private:
         log(log_level::info, "endpoints on worker threads", {{"threads", threads}, {"bindings", opts_.bindings.size()}});
         auto& p = *pool;
         capture_ = std::move(pool);
-        for (auto& wk : p.workers) wk->thread = std::thread([&c = wk->ctx] { c.run(); });
+        for (auto& wk : p.workers)
+            wk->thread = std::thread([&c = wk->ctx] {
+                c.run();
+#if SOCKETCAP_HAS_TLS
+                socketcap::tls::release_thread_state();
+#endif
+            });
     }
 
     /// A worker's engine ended; the capture ends with the last one.

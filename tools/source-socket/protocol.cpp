@@ -10,6 +10,10 @@
 #include <socketcap/flow/shard.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <poll.h>
 #include <unistd.h>
@@ -149,21 +153,57 @@ checked_capture check_capture(const flow::parsed<flow::endpoint_config>& config,
     return c;
 }
 
-/// Tries each distinct endpoint once; a binding with an endpoint of its own is named.
+/// Tries each distinct endpoint once; a binding with an endpoint of its own is named. The
+/// checks run at once, at most max_parallel_checks at a time: each may wait out its
+/// connection_timeout, and a capture of many endpoints must validate in the time of its slowest
+/// few, not of their sum. Through an SSH tunnel (a process per check) they go one at a time.
 std::string check_endpoints(const flow::endpoint_config& base, const std::vector<capture_binding>& bindings,
                             std::string& address) {
-    std::vector<std::string> problems;
-    std::vector<std::pair<std::string, std::uint16_t>> tried;
-    for (const auto& b : bindings) {
-        auto key = std::pair{b.config.host, b.config.port};
-        if (std::find(tried.begin(), tried.end(), key) != tried.end()) continue;
-        tried.push_back(key);
+    constexpr std::size_t max_parallel_checks = 16;
+    struct check {
+        const capture_binding* binding;
+        std::string error;
         std::string where;
-        if (auto e = check_connection(b.config, &where); !e.empty()) {
+    };
+    std::vector<check> checks;
+    bool tunnel = false;
+    for (const auto& b : bindings) {
+        auto same = [&](const check& c) { return c.binding->config.host == b.config.host && c.binding->config.port == b.config.port; };
+        if (std::none_of(checks.begin(), checks.end(), same)) checks.push_back({&b, {}, {}});
+        tunnel = tunnel || b.config.ssh_forwarding.has_value();
+    }
+    std::atomic<std::size_t> next{0};
+    std::mutex failed_mutex;
+    std::exception_ptr failed; // bad_alloc in a check: rethrown here, as without threads
+    auto work = [&] {
+        try {
+            for (std::size_t i; (i = next.fetch_add(1)) < checks.size();)
+                checks[i].error = check_connection(checks[i].binding->config, &checks[i].where);
+        } catch (...) {
+            std::lock_guard lock(failed_mutex);
+            failed = std::current_exception();
+        }
+    };
+    auto helper = [&] {
+        work();
+#if SOCKETCAP_HAS_TLS
+        socketcap::tls::release_thread_state();
+#endif
+    };
+    std::vector<std::thread> helpers(tunnel || checks.empty() ? 0 : std::min(max_parallel_checks, checks.size()) - 1);
+    for (auto& t : helpers) t = std::thread(helper);
+    work();
+    for (auto& t : helpers) t.join();
+    if (failed) std::rethrow_exception(failed);
+
+    std::vector<std::string> problems;
+    for (const auto& c : checks) {
+        const auto& b = *c.binding;
+        if (!c.error.empty()) {
             bool own = b.config.host != base.host || b.config.port != base.port;
-            problems.push_back(own ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, e) : e);
+            problems.push_back(own ? fmt::format("bindings[{}] ({}): {}", b.index, b.stream, c.error) : c.error);
         } else if (address.empty()) {
-            address = where;
+            address = c.where;
         }
     }
     return flow::join_problems(problems);

@@ -43,6 +43,11 @@ struct context_result {
 /// ChaCha20-Poly1305 first (the faster cipher without AES-NI).
 context_result make_context(const client_options& opts);
 
+/// Frees what wolfSSL keeps per thread (the ECC fixed-point cache of an FP_ECC build, as
+/// Debian's is): a thread other than main that made TLS contexts or connections calls it before
+/// it ends, or that memory (about 600 KB) is lost with the thread.
+void release_thread_state() noexcept;
+
 /// True when the linked wolfSSL has its AES-NI code (scripts/build-fast-wolfssl; Debian's
 /// package does not) and this CPU has AES-NI and PCLMULQDQ: AES-GCM then costs about half the
 /// CPU of ChaCha20-Poly1305, so make_context offers it first (docs/tls.md).
