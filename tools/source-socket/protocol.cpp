@@ -159,7 +159,7 @@ checked_capture check_capture(const flow::parsed<flow::endpoint_config>& config,
 /// few, not of their sum. Through an SSH tunnel (a process per check) they go one at a time.
 std::string check_endpoints(const flow::endpoint_config& base, const std::vector<capture_binding>& bindings,
                             std::string& address) {
-    constexpr std::size_t max_parallel_checks = 16;
+    constexpr std::size_t max_parallel_checks = 64;
     struct check {
         const capture_binding* binding;
         std::string error;
