@@ -3,6 +3,7 @@
 #ifndef SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
 #define SOCKETCAP_TOOLS_SOURCE_SOCKET_LIMITED_SINK_HPP
 
+#include <socketcap/io/buffers.hpp>
 #include <socketcap/io/sink.hpp>
 
 #include <asio/associated_executor.hpp>
@@ -48,11 +49,7 @@ public:
                 }
                 // With a limit, only the first buffer: a write_some may write less than it is
                 // given, and the caller goes on with the rest (swallowed once the limit is hit).
-                asio::const_buffer buf;
-                for (auto it = asio::buffer_sequence_begin(bufs); it != asio::buffer_sequence_end(bufs); ++it) {
-                    buf = *it;
-                    if (buf.size() != 0) break;
-                }
+                const auto buf = socketcap::first_buffer<asio::const_buffer>(bufs);
                 const char* p = static_cast<const char*>(buf.data());
                 std::size_t cut = buf.size();
                 newlines(p, buf.size(), remaining_, &cut);

@@ -5,22 +5,12 @@
 #ifndef SOCKETCAP_TLS_IMPL_STREAM_HPP
 #define SOCKETCAP_TLS_IMPL_STREAM_HPP
 
+#include <socketcap/io/buffers.hpp>
+
 #include <asio/compose.hpp>
 #include <asio/post.hpp>
 
 #include <utility>
-
-namespace socketcap::detail {
-// The first non-empty buffer of a sequence (Asio's streams read or write only that one too).
-template <class Buffer, class Sequence>
-Buffer first_buffer(const Sequence& buffers) {
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
-        Buffer b(*it);
-        if (b.size() != 0) return b;
-    }
-    return Buffer();
-}
-} // namespace socketcap::detail
 
 namespace socketcap::tls {
 
@@ -95,7 +85,7 @@ auto stream::async_handshake(Token&& token) {
 
 template <class MutableBufferSequence, class Token>
 auto stream::async_read_some(const MutableBufferSequence& buffers, Token&& token) {
-    auto b = detail::first_buffer<asio::mutable_buffer>(buffers);
+    auto b = first_buffer<asio::mutable_buffer>(buffers);
     auto attempt = [b](stream& s) { return s.read_step(b.data(), b.size()); };
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(io_op<true, decltype(attempt)>{this, attempt, true, false, {}},
                                                                           token, socket_);
@@ -103,7 +93,7 @@ auto stream::async_read_some(const MutableBufferSequence& buffers, Token&& token
 
 template <class ConstBufferSequence, class Token>
 auto stream::async_write_some(const ConstBufferSequence& buffers, Token&& token) {
-    auto b = detail::first_buffer<asio::const_buffer>(buffers);
+    auto b = first_buffer<asio::const_buffer>(buffers);
     auto attempt = [b](stream& s) { return s.write_step(b.data(), b.size()); };
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(io_op<true, decltype(attempt)>{this, attempt, true, false, {}},
                                                                           token, socket_);
