@@ -94,6 +94,9 @@ private:
     template <bool WithBytes, class Attempt>
     struct io_op;
     struct wait_op;
+    /// A read or a write of the first non-empty buffer of `buffers` through `how` (read_step or write_step).
+    template <class Buffer, class Sequence, class Step, class Token>
+    auto async_transfer(const Sequence& buffers, Step how, Token&& token);
 
     step handshake_step() noexcept;
     step read_step(void* data, std::size_t size) noexcept;

@@ -16,6 +16,7 @@ namespace socketcap::tls {
 
 template <bool WithBytes, class Attempt>
 struct stream::io_op {
+    io_op(stream* st, Attempt a) : s(st), attempt(std::move(a)) {}
     stream* s;
     Attempt attempt;
     bool initiating = true;
@@ -57,6 +58,7 @@ struct stream::io_op {
 };
 
 struct stream::wait_op {
+    wait_op(stream* st, asio::socket_base::wait_type w) : s(st), what(w) {}
     stream* s;
     asio::socket_base::wait_type what;
     bool started = false;
@@ -79,29 +81,30 @@ struct stream::wait_op {
 template <class Token>
 auto stream::async_handshake(Token&& token) {
     auto attempt = [](stream& s) { return s.handshake_step(); };
-    return asio::async_compose<Token, void(std::error_code)>(io_op<false, decltype(attempt)>{this, attempt, true, false, {}}, token,
-                                                             socket_);
+    return asio::async_compose<Token, void(std::error_code)>(io_op<false, decltype(attempt)>(this, attempt), token, socket_);
+}
+
+template <class Buffer, class Sequence, class Step, class Token>
+auto stream::async_transfer(const Sequence& buffers, Step how, Token&& token) {
+    auto b = first_buffer<Buffer>(buffers);
+    auto attempt = [b, how](stream& s) { return (s.*how)(b.data(), b.size()); };
+    return asio::async_compose<Token, void(std::error_code, std::size_t)>(io_op<true, decltype(attempt)>(this, attempt),
+                                                                          token, socket_);
 }
 
 template <class MutableBufferSequence, class Token>
 auto stream::async_read_some(const MutableBufferSequence& buffers, Token&& token) {
-    auto b = first_buffer<asio::mutable_buffer>(buffers);
-    auto attempt = [b](stream& s) { return s.read_step(b.data(), b.size()); };
-    return asio::async_compose<Token, void(std::error_code, std::size_t)>(io_op<true, decltype(attempt)>{this, attempt, true, false, {}},
-                                                                          token, socket_);
+    return async_transfer<asio::mutable_buffer>(buffers, &stream::read_step, std::forward<Token>(token));
 }
 
 template <class ConstBufferSequence, class Token>
 auto stream::async_write_some(const ConstBufferSequence& buffers, Token&& token) {
-    auto b = first_buffer<asio::const_buffer>(buffers);
-    auto attempt = [b](stream& s) { return s.write_step(b.data(), b.size()); };
-    return asio::async_compose<Token, void(std::error_code, std::size_t)>(io_op<true, decltype(attempt)>{this, attempt, true, false, {}},
-                                                                          token, socket_);
+    return async_transfer<asio::const_buffer>(buffers, &stream::write_step, std::forward<Token>(token));
 }
 
 template <class Token>
 auto stream::async_wait(asio::socket_base::wait_type what, Token&& token) {
-    return asio::async_compose<Token, void(std::error_code)>(wait_op{this, what, false}, token, socket_);
+    return asio::async_compose<Token, void(std::error_code)>(wait_op(this, what), token, socket_);
 }
 
 } // namespace socketcap::tls
