@@ -4,7 +4,7 @@
 #include <socketcap/io/bridge_sink.hpp>
 #include <socketcap/io/capture_engine.hpp>
 
-#include "one_buffer_sink.hpp"
+#include "test_sinks.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>

@@ -8,7 +8,7 @@
 #include <socketcap/chunk_framer.hpp>
 #include <socketcap/text_codec.hpp>
 
-#include "one_buffer_sink.hpp"
+#include "test_sinks.hpp"
 
 #include <asio/io_context.hpp>
 
